@@ -1,0 +1,36 @@
+#pragma once
+// NumPy .npy files (format version 1.0/2.0/3.0), little-endian, C order.
+// Used to compare our arrays byte for byte with arrays numpy code wrote.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace borealis::io {
+
+struct NpyArray {
+  std::string descr;                 // numpy dtype string, e.g. "<i4", "<u2", "|i1"
+  std::vector<std::uint64_t> shape;  // C order
+  std::vector<std::byte> data;       // raw payload
+
+  std::uint64_t element_count() const;
+  template <typename T>
+  std::vector<T> as() const;  // copies the payload; caller checks descr
+};
+
+// Throws borealis::Error naming the file on any malformed header or size.
+NpyArray read_npy(const std::string& path);
+// Writes format version 1.0 with numpy's header padding (header + magic padded
+// to a multiple of 64 bytes), atomically.
+void write_npy(const std::string& path, const std::string& descr,
+               const std::vector<std::uint64_t>& shape, const void* data, std::size_t bytes);
+
+template <typename T>
+std::vector<T> NpyArray::as() const {
+  std::vector<T> out(data.size() / sizeof(T));
+  if (!out.empty()) __builtin_memcpy(out.data(), data.data(), out.size() * sizeof(T));
+  return out;
+}
+
+}  // namespace borealis::io

@@ -1,0 +1,149 @@
+// The borealis binary as a user runs it: help, version, and the `data`
+// commands on the Megatron reference datasets, including exit codes and the
+// one-line error contract.
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "borealis/data/indexed_dataset_writer.h"
+#include "borealis/version.h"
+#include "data/reference_datasets.h"
+
+namespace borealis {
+namespace {
+
+using test::run_borealis;
+using test::TempDir;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+test::ReferenceDataset reference(const std::string& name) {
+  for (auto& r : test::reference_datasets())
+    if (r.name == name) return r;
+  throw std::runtime_error("no reference " + name);
+}
+
+TEST(Cli, VersionNamesCommitAndBuildType) {
+  auto r = run_borealis("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, std::string("borealis ") + kVersion)) << r.output;
+  EXPECT_TRUE(contains(r.output, std::string("commit ") + kGitCommit)) << r.output;
+  EXPECT_TRUE(contains(r.output, kBuildType)) << r.output;
+}
+
+TEST(Cli, HelpListsCommands) {
+  auto r = run_borealis("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"quickstart", "corpus", "data"}) EXPECT_TRUE(contains(r.output, cmd));
+  r = run_borealis("data --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"inspect", "validate", "merge"}) EXPECT_TRUE(contains(r.output, cmd));
+  r = run_borealis("data inspect --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "--json"));
+}
+
+TEST(Cli, NoOrUnknownCommandFails) {
+  EXPECT_NE(run_borealis("").exit_code, 0);
+  EXPECT_NE(run_borealis("frobnicate").exit_code, 0);
+  EXPECT_NE(run_borealis("data inspect").exit_code, 0);  // missing PREFIX
+}
+
+TEST(Cli, InspectJsonOnMegatronDataset) {
+  TempDir dir;
+  const auto prefix = test::stage_reference(reference("single"), dir);
+  auto r = run_borealis("data inspect --json " + prefix);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["sequences"], 10000);
+  EXPECT_EQ(j["documents"], 10000);
+  EXPECT_EQ(j["dtype"], "uint16");
+  EXPECT_EQ(j["tokens"], 4159256);
+  EXPECT_EQ(j["first_sequences"].size(), 3u);
+  std::uint64_t in_histogram = 0;
+  for (const auto& b : j["histogram"]) in_histogram += b["count"].get<std::uint64_t>();
+  EXPECT_EQ(in_histogram, 10000u);
+  EXPECT_LE(j["length"]["min"].get<std::int64_t>(), j["length"]["max"].get<std::int64_t>());
+}
+
+TEST(Cli, InspectTextShowsHistogramAndIds) {
+  TempDir dir;
+  data::IndexedDatasetWriter w(dir / "ids", data::DType::kInt32);
+  std::vector<std::int32_t> tokens = {70000, 1, 2};
+  w.add_document(std::span<const std::int32_t>(tokens));
+  w.finish();
+  auto r = run_borealis("data inspect " + (dir / "ids.idx"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "histogram")) << r.output;
+  EXPECT_TRUE(contains(r.output, "int32")) << r.output;
+  EXPECT_TRUE(contains(r.output, "70000 1 2")) << r.output;
+}
+
+TEST(Cli, ValidateExitCodes) {
+  TempDir dir;
+  const auto good = test::stage_reference(reference("blend_c"), dir);
+  auto r = run_borealis("data validate " + good);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "2,500 sequences")) << r.output;
+
+  const auto bad = test::stage_reference(reference("alpha_1"), dir);
+  std::filesystem::resize_file(bad + ".bin", 100);
+  r = run_borealis("data validate " + good + " " + bad);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "FAIL  " + bad + ".bin: data file is shorter")) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 of 2 datasets failed validation")) << r.output;
+}
+
+TEST(Cli, BadInputIsOneLineAndNonZero) {
+  TempDir dir;
+  const auto prefix = test::stage_reference(reference("blend_c"), dir);
+  std::filesystem::remove(prefix + ".bin");
+  auto r = run_borealis("data inspect " + prefix);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(test::count_lines(r.output), 1u) << r.output;
+  EXPECT_TRUE(contains(r.output, "borealis: error: " + prefix + ".bin")) << r.output;
+
+  test::write_bytes(dir / "junk.idx", {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'n', 'd', 'e', 'x',
+                                       ' ', 'f', 'i', 'l', 'e', ' ', 'a', 't', ' ', 'a', 'l', 'l',
+                                       ' ', 'r', 'e', 'a', 'l', 'l', 'y', '.', '.', '.', '!'});
+  test::write_bytes(dir / "junk.bin", {});
+  r = run_borealis("data inspect " + (dir / "junk"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(test::count_lines(r.output), 1u) << r.output;
+  EXPECT_TRUE(contains(r.output, "junk.idx: not a Megatron MMIDIDX index")) << r.output;
+}
+
+TEST(Cli, MergeDirectoryAndPrefixes) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "parts");
+  TempDir unused;
+  std::uint64_t tokens = 0;
+  for (const char* name : {"alpha_0", "alpha_1"}) {
+    auto ref = reference(name);
+    tokens += ref.tokens();
+    const auto staged = test::stage_reference(ref, unused);
+    std::filesystem::copy_file(staged + ".idx", dir / ("parts/" + std::string(name) + ".idx"));
+    std::filesystem::copy_file(staged + ".bin", dir / ("parts/" + std::string(name) + ".bin"));
+  }
+  auto r = run_borealis("data merge " + (dir / "all") + " " + (dir / "parts"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "merged 2 datasets")) << r.output;
+  r = run_borealis("data inspect --json " + (dir / "all"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["sequences"], 5000);
+  EXPECT_EQ(j["documents"], 5000);
+  EXPECT_EQ(j["tokens"].get<std::uint64_t>(), tokens);
+  EXPECT_EQ(run_borealis("data validate " + (dir / "all")).exit_code, 0);
+
+  r = run_borealis("data merge " + (dir / "x") + " " + (dir / "missing"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, "missing.idx: cannot open")) << r.output;
+}
+
+}  // namespace
+}  // namespace borealis

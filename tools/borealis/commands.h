@@ -1,0 +1,21 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself on the root app.
+// Callbacks throw borealis::Error for user-facing failures; main() prints the
+// message on one line and exits 1.
+
+#include <CLI/CLI.hpp>
+
+namespace borealis::cli {
+
+void add_data_command(CLI::App& app);
+void add_corpus_command(CLI::App& app);
+void add_quickstart_command(CLI::App& app);
+
+// Exit code a command asks main() to return (e.g. `data validate` on a bad
+// file reports every file, then exits 1 without an exception).
+inline int& exit_code() {
+  static int code = 0;
+  return code;
+}
+
+}  // namespace borealis::cli

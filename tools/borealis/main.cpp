@@ -1,0 +1,41 @@
+// borealis: one binary, one subcommand per job. See `borealis --help`.
+
+#include <cstdio>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "borealis/util/error.h"
+#include "borealis/version.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Borealis: build science foundation models, from raw documents to a served model.\n"
+      "Reads and writes Megatron .bin/.idx token datasets.",
+      "borealis"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       fmt::format("borealis {} (commit {}, {} build)", borealis::kVersion,
+                                   borealis::kGitCommit, borealis::kBuildType),
+                       "Print version, git commit and build type, then exit");
+  app.footer("Run `borealis <command> --help` for the options of a command.");
+  borealis::cli::add_quickstart_command(app);
+  borealis::cli::add_corpus_command(app);
+  borealis::cli::add_data_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const borealis::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "borealis: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "borealis: internal error: {}\n", e.what());
+    return 2;
+  }
+  return borealis::cli::exit_code();
+}
