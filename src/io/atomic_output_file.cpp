@@ -32,6 +32,7 @@ AtomicOutputFile::~AtomicOutputFile() {
 
 void AtomicOutputFile::write(const void* data, std::size_t size) {
   if (committed_ || fd_ < 0) throw_file_error(path_, "write after commit or abort");
+  if (size == 0) return;  // empty vectors pass data() == nullptr
   const char* src = static_cast<const char*>(data);
   written_ += size;
   if (size >= buffer_.size()) {  // large writes bypass the buffer

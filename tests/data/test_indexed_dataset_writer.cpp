@@ -2,6 +2,9 @@
 // conversions are checked, nothing appears under the final name until
 // finish(), and a dataset with modes and multi-sequence documents reads back.
 
+#include <sys/wait.h>
+
+#include <csignal>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -149,6 +152,31 @@ TEST(IndexedDatasetWriter, PrefixMayBeGivenWithSuffix) {
   EXPECT_EQ(dataset_prefix("a/b.bin"), "a/b");
   EXPECT_EQ(dataset_prefix("a/b"), "a/b");
   EXPECT_EQ(dataset_prefix(".idx"), ".idx");
+}
+
+}  // namespace
+}  // namespace borealis::data
+
+namespace borealis::data {
+namespace {
+
+TEST(IndexedDatasetWriter, KillNineMidWriteLeavesNoValidLookingDataset) {
+  TempDir dir;
+  const std::string prefix = dir / "ds";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    IndexedDatasetWriter writer(prefix, DType::kUInt16);
+    std::vector<std::uint16_t> tokens(4096, 3);
+    for (int i = 0; i < 1000; ++i) writer.add_document(std::span<const std::uint16_t>(tokens));
+    ::raise(SIGKILL);  // no destructor, no finish(): what a crash or kill -9 does
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_FALSE(std::filesystem::exists(prefix + ".idx"));
+  EXPECT_FALSE(std::filesystem::exists(prefix + ".bin"));
+  EXPECT_THROW(IndexedDataset::open(prefix), Error);
 }
 
 }  // namespace
