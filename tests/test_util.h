@@ -58,7 +58,11 @@ struct CommandResult {
 // Runs `borealis ARGS` through the shell (ARGS are passed verbatim).
 inline CommandResult run_borealis(const std::string& args) {
   CommandResult result;
-  const std::string command = "'" + binary() + "' " + args + " 2>&1";
+  std::string command = "'";  // built by appending: GCC 12 warns (-Wrestrict) on "lit" + string
+  command += binary();
+  command += "' ";
+  command += args;
+  command += " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer{};
