@@ -3,6 +3,7 @@
 // one-line error contract.
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -143,6 +144,55 @@ TEST(Cli, MergeDirectoryAndPrefixes) {
   r = run_borealis("data merge " + (dir / "x") + " " + (dir / "missing"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.output, "missing.idx: cannot open")) << r.output;
+}
+
+}  // namespace
+}  // namespace borealis
+
+namespace borealis {
+namespace {
+
+TEST(Cli, CorpusBuildDefaultOnFixturesThenReuse) {
+  TempDir dir;
+  const std::string fixtures = test::data_dir() + "/corpus";
+  const std::string args = "corpus build-default " + (dir / "c") + " --dictd-dir " + fixtures +
+                           " --units-file " + fixtures + "/definitions.units";
+  auto r = run_borealis(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"gcide", "elements", "foldoc", "codata"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / ("c/" + std::string(name) + ".jsonl"))) << name;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "c/manifest.json"));
+  EXPECT_FALSE(contains(r.output, "(reused)")) << r.output;
+  r = run_borealis(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::size_t reused = 0;
+  for (std::size_t pos = 0; (pos = r.output.find("(reused)", pos)) != std::string::npos; ++pos)
+    ++reused;
+  EXPECT_EQ(reused, 4u) << r.output;
+}
+
+TEST(Cli, CorpusMissingInputNamesFileAndPackage) {
+  TempDir dir;
+  auto r = run_borealis("corpus build-default " + (dir / "c") + " --dictd-dir " + (dir / "none"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, "borealis: error: " + (dir / "none/gcide.index"))) << r.output;
+  EXPECT_TRUE(contains(r.output, "dict-gcide")) << r.output;
+  EXPECT_EQ(test::count_lines(r.output), 1u) << r.output;
+}
+
+TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
+  // The main job, on the Debian packages scripts/setup installs.
+  TempDir dir;
+  auto r = run_borealis("quickstart --workdir " + (dir / "qs"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "Plan:")) << r.output;
+  EXPECT_TRUE(contains(r.output, "total")) << r.output;
+  std::ifstream manifest(dir / "qs/corpus/manifest.json");
+  EXPECT_TRUE(manifest.good());
+  r = run_borealis("quickstart --workdir " + (dir / "qs"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "gcide") && contains(r.output, "(reused)")) << r.output;
 }
 
 }  // namespace
