@@ -197,6 +197,11 @@ std::vector<InputFile> input_files(const DefaultCorpusInputs& inputs) {
 // Fails early, before any output is touched, with the package to install.
 void check_inputs(const std::vector<InputFile>& files) {
   for (const InputFile& file : files) {
+    // A FIFO would block fopen forever; only regular files are inputs.
+    std::error_code exists_ec;
+    if (std::filesystem::exists(file.path, exists_ec) &&
+        !std::filesystem::is_regular_file(file.path, exists_ec))
+      throw Error(fmt::format("{}: not a regular file", file.path));
     std::FILE* f = std::fopen(file.path.c_str(), "rb");
     if (f == nullptr) {
       const int err = errno;

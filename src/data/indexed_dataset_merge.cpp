@@ -1,6 +1,7 @@
 #include "borealis/data/indexed_dataset_merge.h"
 
 #include <cstring>
+#include <filesystem>
 
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/data/indexed_dataset_writer.h"
@@ -27,6 +28,17 @@ void write_rebased(io::AtomicOutputFile& out, std::span<const std::byte> array,
 
 }  // namespace
 
+bool is_same_dataset(const std::string& a, const std::string& b) {
+  const std::string pa = dataset_prefix(a), pb = dataset_prefix(b);
+  if (pa == pb) return true;
+  std::error_code ec;
+  for (const auto& [x, y] : {std::pair{index_path(pa), index_path(pb)},
+                             std::pair{data_path(pa), data_path(pb)}}) {
+    if (std::filesystem::equivalent(x, y, ec) && !ec) return true;
+  }
+  return false;
+}
+
 MergeSummary merge_indexed_datasets(const std::string& output_prefix_or_path,
                                     const std::vector<std::string>& input_prefixes,
                                     const MergeProgress& progress) {
@@ -39,10 +51,20 @@ MergeSummary merge_indexed_datasets(const std::string& output_prefix_or_path,
   inputs.reserve(input_prefixes.size());
   for (const auto& p : input_prefixes) {
     inputs.push_back(IndexedDataset::open(p, Verify::kFull));
-    if (dataset_prefix(p) == output_prefix)
+    if (is_same_dataset(p, output_prefix))
       throw_file_error(index_path(output_prefix), "merge output is also one of its inputs");
   }
   const IndexedDataset& first = inputs.front();
+  // An empty dataset's mode array has no bytes, so it cannot show whether it
+  // has one: the first non-empty input decides.
+  const IndexedDataset* modes_from = &first;
+  for (const auto& in : inputs) {
+    if (in.sequence_count() > 0) {
+      modes_from = &in;
+      break;
+    }
+  }
+  const bool with_modes = modes_from->has_sequence_modes();
   MergeSummary summary;
   std::uint64_t document_indices = 1;
   for (const auto& in : inputs) {
@@ -50,10 +72,10 @@ MergeSummary merge_indexed_datasets(const std::string& output_prefix_or_path,
       throw_file_error(index_path(in.prefix()), "token dtype {} differs from {} in {}",
                        dtype_name(in.dtype()), dtype_name(first.dtype()), index_path(first.prefix()));
     }
-    if (in.has_sequence_modes() != first.has_sequence_modes()) {
+    if (in.sequence_count() > 0 && in.has_sequence_modes() != with_modes) {
       throw_file_error(index_path(in.prefix()), "{} sequence modes but {} {}",
-                       in.has_sequence_modes() ? "has" : "lacks", index_path(first.prefix()),
-                       first.has_sequence_modes() ? "has them" : "does not");
+                       in.has_sequence_modes() ? "has" : "lacks", index_path(modes_from->prefix()),
+                       with_modes ? "has them" : "does not");
     }
     summary.sequences += in.sequence_count();
     document_indices += in.document_index_count() - 1;
@@ -78,13 +100,13 @@ MergeSummary merge_indexed_datasets(const std::string& output_prefix_or_path,
                   sequence_offset);
     sequence_offset += static_cast<std::int64_t>(in.sequence_count());
   }
-  if (first.has_sequence_modes()) {
+  if (with_modes) {
     for (const auto& in : inputs)
       idx.write(in.sequence_mode_bytes().data(), in.sequence_mode_bytes().size());
   }
   std::size_t done = 0;
   for (const auto& in : inputs) {
-    bin.copy_from(data_path(in.prefix()), 0, in.data_file().size());
+    bin.append_file(in.data_file());  // refuses a file replaced since it was verified
     if (progress) progress(++done, inputs.size(), bin.size());
   }
   commit_dataset_files(output_prefix, bin, idx);

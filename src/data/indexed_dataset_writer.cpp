@@ -18,12 +18,15 @@ IndexedDatasetWriter::IndexedDatasetWriter(std::string prefix, DType dtype,
 
 IndexedDatasetWriter::~IndexedDatasetWriter() = default;  // bin_ drops its temporary
 
-void IndexedDatasetWriter::push_length(std::uint64_t length, std::int8_t mode) {
+void IndexedDatasetWriter::check_length(std::uint64_t length) const {
   if (length > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
     throw_file_error(index_path(prefix_),
                      "sequence {} has {} tokens; the format stores lengths as int32",
                      lengths_.size(), length);
   }
+}
+
+void IndexedDatasetWriter::push_length(std::uint64_t length, std::int8_t mode) {
   lengths_.push_back(static_cast<std::int32_t>(length));
   if (with_modes_) modes_.push_back(mode);
 }
@@ -34,6 +37,7 @@ void IndexedDatasetWriter::end_document() {
 
 void IndexedDatasetWriter::finish() {
   if (finished_) return;
+  if (static_cast<std::uint64_t>(documents_.back()) != lengths_.size()) end_document();
   io::AtomicOutputFile idx(index_path(prefix_));
   write_index_header(idx, dtype_, lengths_.size(), documents_.size());
   idx.write(lengths_.data(), lengths_.size() * sizeof(std::int32_t));
@@ -67,10 +71,14 @@ void write_index_header(io::AtomicOutputFile& idx, DType dtype, std::uint64_t se
 
 void commit_dataset_files(const std::string& prefix, io::AtomicOutputFile& bin,
                           io::AtomicOutputFile& idx) {
+  // Everything that can fail for ordinary reasons (a full disk, I/O errors)
+  // happens before the old dataset is touched.
+  bin.sync();
+  idx.sync();
   if (::unlink(index_path(prefix).c_str()) != 0 && errno != ENOENT)
     throw_system_error(index_path(prefix), "cannot replace existing index", errno);
-  bin.commit();
-  idx.commit();
+  bin.publish();
+  idx.publish();
 }
 
 void IndexedDatasetWriter::throw_out_of_range(long double token) const {

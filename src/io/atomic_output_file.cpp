@@ -6,11 +6,12 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "borealis/io/mapped_file.h"
 #include "borealis/util/error.h"
 
 namespace borealis::io {
@@ -31,7 +32,7 @@ AtomicOutputFile::~AtomicOutputFile() {
 }
 
 void AtomicOutputFile::write(const void* data, std::size_t size) {
-  if (committed_ || fd_ < 0) throw_file_error(path_, "write after commit or abort");
+  if (synced_ || fd_ < 0) throw_file_error(path_, "write after commit or abort");
   if (size == 0) return;  // empty vectors pass data() == nullptr
   const char* src = static_cast<const char*>(data);
   written_ += size;
@@ -66,69 +67,75 @@ void AtomicOutputFile::flush_buffer() {
   buffered_ = 0;
 }
 
-void AtomicOutputFile::copy_from(const std::string& source_path, std::uint64_t offset,
-                                 std::uint64_t size) {
-  if (committed_ || fd_ < 0) throw_file_error(path_, "write after commit or abort");
+namespace {
+// Closes a file descriptor on every exit path.
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+}  // namespace
+
+void AtomicOutputFile::append_file(const MappedFile& source) {
+  if (synced_ || fd_ < 0) throw_file_error(path_, "write after commit or abort");
   flush_buffer();
-  int in = ::open(source_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) throw_system_error(source_path, "cannot open", errno);
-  loff_t in_off = static_cast<loff_t>(offset);
-  std::uint64_t left = size;
-  bool use_fallback = false;
-  while (left > 0 && !use_fallback) {
-    ssize_t n = ::copy_file_range(in, &in_off, fd_, nullptr, left, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL) {
-        use_fallback = true;
-        break;
-      }
-      int err = errno;
-      ::close(in);
-      throw_system_error(source_path, "copy failed", err);
-    }
-    if (n == 0) {
-      ::close(in);
-      throw_file_error(source_path, "file ended {} bytes early while copying", left);
-    }
-    left -= static_cast<std::uint64_t>(n);
+  const std::string& src_path = source.path();
+  FdGuard in{::open(src_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
+  if (in.fd < 0) throw_system_error(src_path, "cannot open", errno);
+  struct stat st {};
+  if (::fstat(in.fd, &st) != 0) throw_system_error(src_path, "cannot stat", errno);
+  if (static_cast<std::uint64_t>(st.st_dev) != source.device() ||
+      static_cast<std::uint64_t>(st.st_ino) != source.inode() ||
+      static_cast<std::uint64_t>(st.st_size) != source.size()) {
+    throw_file_error(src_path, "file was replaced or changed while being copied");
   }
-  // Fallback: plain pread/write through our buffer.
+  loff_t in_off = 0;
+  std::uint64_t left = source.size();
   while (left > 0) {
-    std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer_.size()));
-    ssize_t n = ::pread(in, buffer_.data(), chunk, in_off);
+    ssize_t n = ::copy_file_range(in.fd, &in_off, fd_, nullptr, left, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(in);
-      throw_system_error(source_path, "read failed", err);
+      if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL) break;
+      throw_system_error(src_path, "copy failed", errno);
     }
-    if (n == 0) {
-      ::close(in);
-      throw_file_error(source_path, "file ended {} bytes early while copying", left);
-    }
-    buffered_ = static_cast<std::size_t>(n);
-    flush_buffer();
-    in_off += n;
+    if (n == 0) throw_file_error(src_path, "file shrank while being copied");
     left -= static_cast<std::uint64_t>(n);
   }
-  ::close(in);
-  written_ += size;
+  if (left > 0) {
+    // copy_file_range unsupported here: write from the mapping instead.
+    const std::uint64_t done = source.size() - left;
+    const std::byte* from = source.data() + done;
+    written_ += done;  // write() below accounts for the rest
+    write(from, static_cast<std::size_t>(left));
+    return;
+  }
+  written_ += source.size();
 }
 
-void AtomicOutputFile::commit() {
-  if (committed_) return;
+void AtomicOutputFile::sync() {
+  if (synced_) return;
   if (fd_ < 0) throw_file_error(path_, "commit after abort");
   flush_buffer();
   if (::fsync(fd_) != 0) throw_system_error(temp_path_, "fsync failed", errno);
-  if (::close(fd_) != 0) {
-    fd_ = -1;
-    throw_system_error(temp_path_, "close failed", errno);
-  }
+  const int fd = fd_;
   fd_ = -1;
+  if (::close(fd) != 0) throw_system_error(temp_path_, "close failed", errno);
+  synced_ = true;
+}
+
+void AtomicOutputFile::publish() {
+  if (committed_) return;
+  if (!synced_) throw_file_error(path_, "publish before sync");
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
     throw_system_error(path_, "cannot rename temporary output into place", errno);
   committed_ = true;
+  sync_parent_directory(path_);
+}
+
+void AtomicOutputFile::commit() {
+  sync();
+  publish();
 }
 
 void AtomicOutputFile::abort() noexcept {
@@ -143,6 +150,19 @@ void write_file_atomically(const std::string& path, std::string_view text) {
   AtomicOutputFile out(path, 1 << 16);
   out.write(text);
   out.commit();
+}
+
+void sync_parent_directory(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_system_error(dir, "cannot open directory to sync it", errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Some filesystems (e.g. certain network mounts) refuse fsync on a
+  // directory; the rename itself has already happened.
+  if (rc != 0 && err != EINVAL && err != EROFS) throw_system_error(dir, "fsync failed", err);
 }
 
 }  // namespace borealis::io

@@ -48,10 +48,13 @@ TEST(Cli, HelpListsCommands) {
   EXPECT_TRUE(contains(r.output, "--json"));
 }
 
-TEST(Cli, NoOrUnknownCommandFails) {
-  EXPECT_NE(run_borealis("").exit_code, 0);
-  EXPECT_NE(run_borealis("frobnicate").exit_code, 0);
-  EXPECT_NE(run_borealis("data inspect").exit_code, 0);  // missing PREFIX
+TEST(Cli, UsageErrorsAreOneLineWithExitTwo) {
+  for (const char* args : {"", "frobnicate", "data inspect", "data inspect --bogus x"}) {
+    auto r = run_borealis(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
+    EXPECT_EQ(test::count_lines(r.output), 1u) << args << ": " << r.output;
+    EXPECT_TRUE(contains(r.output, "borealis: error: ")) << r.output;
+  }
 }
 
 TEST(Cli, InspectJsonOnMegatronDataset) {
@@ -144,6 +147,27 @@ TEST(Cli, MergeDirectoryAndPrefixes) {
   r = run_borealis("data merge " + (dir / "x") + " " + (dir / "missing"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.output, "missing.idx: cannot open")) << r.output;
+
+  // Merging a directory into a prefix inside it skips the output: running the
+  // same command twice must not fold the first result into the second.
+  for (int round = 0; round < 2; ++round) {
+    r = run_borealis("data merge " + (dir / "parts/all") + " " + (dir / "parts"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "merged 2 datasets")) << r.output;
+  }
+}
+
+TEST(Cli, InspectJsonSurvivesANonUtf8Path) {
+  TempDir dir;
+  const std::string prefix = dir / "caf\xe9";
+  data::IndexedDatasetWriter w(prefix, data::DType::kUInt16);
+  std::vector<std::uint16_t> tokens = {1, 2};
+  w.add_document(std::span<const std::uint16_t>(tokens));
+  w.finish();
+  auto r = run_borealis("data inspect --json '" + prefix + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["tokens"], 2);
 }
 
 }  // namespace

@@ -95,8 +95,30 @@ TEST(IndexedDatasetMerge, RejectsMixedDtypesWithoutWritingOutput) {
 TEST(IndexedDatasetMerge, RejectsOutputThatIsAnInput) {
   TempDir dir;
   const auto a = write_dataset(dir / "a", {{1}});
+  const auto b = write_dataset(dir / "b", {{2}});
   EXPECT_THROW(merge_indexed_datasets(a, {a}), Error);
+  // The same files under another spelling of the path.
+  const std::string alias = (dir.path() / "." / "a").string();
+  EXPECT_THROW(merge_indexed_datasets(alias, {b, a}), Error);
+  EXPECT_THROW(merge_indexed_datasets(a + ".idx", {b, alias}), Error);
   EXPECT_EQ(IndexedDataset::open(a).token_count(), 1u);
+}
+
+TEST(IndexedDatasetMerge, EmptyInputsDoNotDecideSequenceModes) {
+  TempDir dir;
+  { IndexedDatasetWriter w(dir / "empty", DType::kUInt16); w.finish(); }
+  {
+    IndexedDatasetWriter w(dir / "modes", DType::kUInt16, /*with_sequence_modes=*/true);
+    std::vector<std::uint16_t> t = {1, 2};
+    w.add_sequence(std::span<const std::uint16_t>(t), 4);
+    w.end_document();
+    w.finish();
+  }
+  merge_indexed_datasets(dir / "m", {dir / "empty", dir / "modes", dir / "empty"});
+  const auto m = IndexedDataset::open(dir / "m", Verify::kFull);
+  ASSERT_TRUE(m.has_sequence_modes());
+  EXPECT_EQ(m.sequence_mode(0), 4);
+  EXPECT_EQ(m.document_count(), 1u);
 }
 
 TEST(IndexedDatasetMerge, RejectsCorruptInput) {

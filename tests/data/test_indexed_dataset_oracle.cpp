@@ -48,6 +48,7 @@ TEST(IndexedDatasetOracle, TokenCountsMatchTheReferenceManifest) {
   std::ifstream in(test::data_dir() + "/megatron/manifest.json");
   const auto manifest = nlohmann::json::parse(in);
   TempDir dir;
+  int checked = 0;
   for (const auto& ref : reference_datasets()) {
     const std::string key = "inputs/" + ref.name;
     if (!manifest.contains(key)) continue;  // the mds inputs are listed elsewhere
@@ -55,7 +56,9 @@ TEST(IndexedDatasetOracle, TokenCountsMatchTheReferenceManifest) {
     const auto ds = IndexedDataset::open(stage_reference(ref, dir));
     EXPECT_EQ(ds.token_count(), manifest[key]["tokens"].get<std::uint64_t>());
     EXPECT_EQ(ds.document_count(), manifest[key]["num_docs"].get<std::uint64_t>());
+    ++checked;
   }
+  EXPECT_EQ(checked, 4);  // single, blend_a, blend_b, blend_c
 }
 
 TEST(IndexedDatasetOracle, WriterIsByteIdenticalToMegatron) {

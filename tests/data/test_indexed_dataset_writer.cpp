@@ -2,8 +2,11 @@
 // conversions are checked, nothing appears under the final name until
 // finish(), and a dataset with modes and multi-sequence documents reads back.
 
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 
@@ -166,10 +169,14 @@ TEST(IndexedDatasetWriter, KillNineMidWriteLeavesNoValidLookingDataset) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    IndexedDatasetWriter writer(prefix, DType::kUInt16);
-    std::vector<std::uint16_t> tokens(4096, 3);
-    for (int i = 0; i < 1000; ++i) writer.add_document(std::span<const std::uint16_t>(tokens));
-    ::raise(SIGKILL);  // no destructor, no finish(): what a crash or kill -9 does
+    try {
+      IndexedDatasetWriter writer(prefix, DType::kUInt16);
+      std::vector<std::uint16_t> tokens(4096, 3);
+      for (int i = 0; i < 1000; ++i) writer.add_document(std::span<const std::uint16_t>(tokens));
+      ::raise(SIGKILL);  // no destructor, no finish(): what a crash or kill -9 does
+    } catch (...) {
+    }
+    ::_exit(3);  // never unwind into the test runner
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
@@ -177,6 +184,109 @@ TEST(IndexedDatasetWriter, KillNineMidWriteLeavesNoValidLookingDataset) {
   EXPECT_FALSE(std::filesystem::exists(prefix + ".idx"));
   EXPECT_FALSE(std::filesystem::exists(prefix + ".bin"));
   EXPECT_THROW(IndexedDataset::open(prefix), Error);
+}
+
+}  // namespace
+}  // namespace borealis::data
+
+namespace borealis::data {
+namespace {
+
+std::string write_uniform(const std::string& prefix, std::uint16_t value, int documents) {
+  IndexedDatasetWriter writer(prefix, DType::kUInt16);
+  std::vector<std::uint16_t> tokens(1024, value);
+  for (int i = 0; i < documents; ++i) writer.add_document(std::span<const std::uint16_t>(tokens));
+  writer.finish();
+  return prefix;
+}
+
+TEST(IndexedDatasetWriter, KilledDuringFinishLeavesOldPairNewPairOrNoIndex) {
+  // Replace a complete dataset (all 1s) with a larger one (all 2s) and kill
+  // the writer at spread-out moments, many of them inside finish(). Whatever
+  // the moment, a reader must see the old pair, the new pair, or no .idx --
+  // never a mixed or partial pair.
+  TempDir dir;
+  const std::string prefix = dir / "ds";
+  int saw_old = 0, saw_new = 0, saw_none = 0;
+  for (int attempt = 0; attempt < 24; ++attempt) {
+    write_uniform(prefix, 1, 100);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      try {
+        write_uniform(prefix, 2, 400);
+      } catch (...) {
+      }
+      ::_exit(0);
+    }
+    ::usleep(static_cast<useconds_t>(attempt * 400));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    if (!std::filesystem::exists(prefix + ".idx")) {
+      ++saw_none;
+      continue;
+    }
+    const auto ds = IndexedDataset::open(prefix, Verify::kFull);  // must not throw
+    const std::uint16_t value = ds.sequence<std::uint16_t>(ds.sequence_count() - 1)[0];
+    if (ds.sequence_count() == 100 && value == 1) {
+      ++saw_old;
+    } else {
+      ASSERT_EQ(ds.sequence_count(), 400u);
+      ASSERT_EQ(value, 2);
+      ++saw_new;
+    }
+  }
+  EXPECT_EQ(saw_old + saw_new + saw_none, 24);
+}
+
+TEST(IndexedDatasetWriter, FinishClosesAnOpenDocument) {
+  TempDir dir;
+  const std::string prefix = dir / "ds";
+  IndexedDatasetWriter writer(prefix, DType::kUInt16);
+  std::vector<std::uint16_t> a = {1, 2};
+  writer.add_document(std::span<const std::uint16_t>(a));
+  writer.add_sequence(std::span<const std::uint16_t>(a));  // no end_document()
+  writer.finish();
+  const auto ds = IndexedDataset::open(prefix, Verify::kFull);
+  EXPECT_EQ(ds.document_count(), 2u);
+  EXPECT_EQ(ds.document_index(2), 2);
+}
+
+TEST(IndexedDatasetWriter, FloatTokensMustConvertExactly) {
+  TempDir dir;
+  IndexedDatasetWriter ints(dir / "i", DType::kInt32);
+  std::vector<double> ok = {0.0, 3.0, -2147483648.0, 2147483647.0};
+  ints.add_document(std::span<const double>(ok));
+  for (double bad : {2147483648.0, 2.5, -2147483649.0, std::nan(""),
+                     std::numeric_limits<double>::infinity()}) {
+    std::vector<double> v = {bad};
+    EXPECT_THROW(ints.add_document(std::span<const double>(v)), Error) << bad;
+  }
+  std::vector<float> edge = {2147483648.0f};  // float(INT32_MAX) rounds up to 2^31
+  EXPECT_THROW(ints.add_document(std::span<const float>(edge)), Error);
+  ints.finish();
+  const auto ds = IndexedDataset::open(dir / "i", Verify::kFull);
+  EXPECT_EQ(ds.sequence_count(), 1u);  // the rejected sequences left no trace
+  EXPECT_EQ(ds.sequence<std::int32_t>(0)[3], 2147483647);
+
+  IndexedDatasetWriter floats(dir / "f", DType::kFloat32);
+  std::vector<double> too_big = {1e300};
+  EXPECT_THROW(floats.add_document(std::span<const double>(too_big)), Error);
+}
+
+TEST(IndexedDataset, FifoIsRefusedNotWaitedOn) {
+  TempDir dir;
+  const std::string prefix = dir / "pipe";
+  ASSERT_EQ(::mkfifo((prefix + ".idx").c_str(), 0644), 0);
+  test::write_bytes(prefix + ".bin", {});
+  try {
+    IndexedDataset::open(prefix);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(prefix + ".idx: not a regular file"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

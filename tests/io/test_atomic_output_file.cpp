@@ -43,24 +43,22 @@ TEST(AtomicOutputFile, DestroyWithoutCommitLeavesOldFileAndNoTemp) {
             1);
 }
 
-TEST(AtomicOutputFile, CopyFromAppendsARangeOfAnotherFile) {
+TEST(AtomicOutputFile, SyncThenPublishMakesTheFileVisibleOnlyAtPublish) {
   TempDir dir;
-  write_file_atomically(dir / "src", "0123456789");
-  AtomicOutputFile out(dir / "dst");
-  out.write("<");
-  out.copy_from(dir / "src", 2, 5);
-  out.write(">");
-  out.commit();
-  auto bytes = test::read_bytes(dir / "dst");
-  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "<23456>");
-  EXPECT_EQ(out.size(), 7u);
+  AtomicOutputFile out(dir / "f");
+  out.write("abc");
+  out.sync();
+  EXPECT_THROW(out.write("more"), Error);  // closed for writing once synced
+  EXPECT_FALSE(std::filesystem::exists(dir / "f"));
+  out.publish();
+  auto bytes = test::read_bytes(dir / "f");
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "abc");
 }
 
-TEST(AtomicOutputFile, CopyPastEndOfSourceIsAnError) {
+TEST(AtomicOutputFile, PublishBeforeSyncIsAnError) {
   TempDir dir;
-  write_file_atomically(dir / "src", "abc");
-  AtomicOutputFile out(dir / "dst");
-  EXPECT_THROW(out.copy_from(dir / "src", 0, 10), Error);
+  AtomicOutputFile out(dir / "f");
+  EXPECT_THROW(out.publish(), Error);
 }
 
 TEST(AtomicOutputFile, UnwritableDirectoryNamesThePath) {
@@ -69,6 +67,42 @@ TEST(AtomicOutputFile, UnwritableDirectoryNamesThePath) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.bin"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace borealis::io
+
+#include "borealis/io/mapped_file.h"
+
+namespace borealis::io {
+namespace {
+
+TEST(AtomicOutputFile, AppendFileCopiesAMappedFile) {
+  TempDir dir;
+  write_file_atomically(dir / "src", "0123456789");
+  MappedFile src(dir / "src");
+  AtomicOutputFile out(dir / "dst");
+  out.write("<");
+  out.append_file(src);
+  out.write(">");
+  out.commit();
+  auto bytes = test::read_bytes(dir / "dst");
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "<0123456789>");
+  EXPECT_EQ(out.size(), 12u);
+}
+
+TEST(AtomicOutputFile, AppendFileRefusesAFileReplacedSinceItWasMapped) {
+  TempDir dir;
+  write_file_atomically(dir / "src", "0123456789");
+  MappedFile src(dir / "src");
+  write_file_atomically(dir / "src", "abcdefghij");  // same size, new inode
+  AtomicOutputFile out(dir / "dst");
+  try {
+    out.append_file(src);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("replaced or changed"), std::string::npos) << e.what();
   }
 }
 

@@ -63,7 +63,7 @@ void run_inspect(const InspectOptions& opt) {
     j["first_sequences"] = nlohmann::json::array();
     for (std::uint64_t i = 0; i < head; ++i)
       j["first_sequences"].push_back(sequence_as_json(ds, i, opt.max_tokens));
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
   fmt::print("dataset     {}  (.idx {}, .bin {})\n", ds.prefix(),
@@ -118,27 +118,37 @@ void run_validate(const std::vector<std::string>& prefixes) {
   }
 }
 
-// A directory stands for every *.idx in it, in name order (as Megatron's merge tool).
-std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
+// A directory stands for every *.idx in it, in name order (as Megatron's
+// merge tool), except the merge output itself when it lives there too.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
+                                       const std::string& output) {
   std::vector<std::string> out;
   for (const auto& in : inputs) {
     std::error_code ec;
-    if (std::filesystem::is_directory(in, ec)) {
-      std::vector<std::string> found;
-      for (const auto& entry : std::filesystem::directory_iterator(in))
-        if (entry.path().extension() == ".idx") found.push_back(data::dataset_prefix(entry.path().string()));
-      if (found.empty()) throw_file_error(in, "directory contains no .idx files");
-      std::sort(found.begin(), found.end());
-      out.insert(out.end(), found.begin(), found.end());
-    } else {
+    if (!std::filesystem::is_directory(in, ec)) {
       out.push_back(in);
+      continue;
     }
+    std::vector<std::string> found;
+    std::filesystem::directory_iterator it(in, ec);
+    if (ec) throw_file_error(in, "cannot list directory: {}", ec.message());
+    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (ec) throw_file_error(in, "cannot list directory: {}", ec.message());
+      const auto& path = it->path();
+      if (path.extension() != ".idx") continue;
+      const std::string prefix = data::dataset_prefix(path.string());
+      if (!data::is_same_dataset(prefix, output)) found.push_back(prefix);
+    }
+    if (ec) throw_file_error(in, "cannot list directory: {}", ec.message());
+    if (found.empty()) throw_file_error(in, "directory contains no .idx files");
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
   }
   return out;
 }
 
 void run_merge(const std::string& output, const std::vector<std::string>& raw_inputs) {
-  const auto inputs = expand_inputs(raw_inputs);
+  const auto inputs = expand_inputs(raw_inputs, output);
   util::ProgressLine progress("merge", inputs.size(), "datasets");
   const auto summary = data::merge_indexed_datasets(
       output, inputs, [&](std::size_t done, std::size_t, std::uint64_t bytes) {

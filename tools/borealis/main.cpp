@@ -9,6 +9,12 @@
 #include "borealis/version.h"
 #include "commands.h"
 
+namespace {
+constexpr int kExitBadInput = 1;   // borealis::Error: bad file, bad value
+constexpr int kExitUsage = 2;      // unknown command or option, missing argument
+constexpr int kExitInternal = 70;  // a bug (EX_SOFTWARE)
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "Borealis: build science foundation models, from raw documents to a served model.\n"
@@ -26,16 +32,24 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors: one line, exit 2 (the shell convention for bad usage).
+    fmt::print(stderr, "borealis: error: {} (see --help)\n", e.what());
+    return kExitUsage;
   } catch (const borealis::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "borealis: error: {}\n", e.what());
-    return 1;
+    return kExitBadInput;
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "borealis: internal error: {}\n", e.what());
-    return 2;
+    fmt::print(stderr, "borealis: internal error (please report): {}\n", e.what());
+    return kExitInternal;
   }
   return borealis::cli::exit_code();
 }

@@ -22,6 +22,10 @@ struct MergeSummary {
 // Called after each input with (inputs done, inputs total, bytes copied so far).
 using MergeProgress = std::function<void(std::size_t, std::size_t, std::uint64_t)>;
 
+// True when the two prefixes name the same files (same path, a different
+// spelling of it, or a link to it). Used to refuse merging an output into itself.
+bool is_same_dataset(const std::string& a, const std::string& b);
+
 // All inputs must share one dtype and agree on having sequence modes. The
 // output appears (atomically) only when complete.
 MergeSummary merge_indexed_datasets(const std::string& output_prefix,

@@ -5,6 +5,7 @@
 // PREFIX.idx by finish(). Until finish() returns, neither final name holds a
 // new file: a crash leaves at most temporaries that no reader will open.
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -39,7 +40,8 @@ class IndexedDatasetWriter {
     add_sequence(tokens);
     end_document();
   }
-  // Writes the .idx and moves both files into place.
+  // Writes the .idx and moves both files into place. Sequences added after
+  // the last end_document() form a final document.
   void finish();
 
   std::uint64_t sequence_count() const { return lengths_.size(); }
@@ -49,7 +51,10 @@ class IndexedDatasetWriter {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  void check_length(std::uint64_t length) const;
   void push_length(std::uint64_t length, std::int8_t mode);
+  template <typename Out, typename In>
+  static bool fits(In value);
   [[noreturn]] void throw_out_of_range(long double token) const;
 
   std::string prefix_;
@@ -76,6 +81,7 @@ void commit_dataset_files(const std::string& prefix, io::AtomicOutputFile& bin,
 template <typename T>
 void IndexedDatasetWriter::add_sequence(std::span<const T> tokens, std::int8_t mode) {
   static_assert(std::is_arithmetic_v<T>);
+  check_length(tokens.size());  // before any byte is written
   if (dtype_of<T>() == dtype_) {
     bin_.write(tokens.data(), tokens.size_bytes());
   } else {
@@ -83,20 +89,34 @@ void IndexedDatasetWriter::add_sequence(std::span<const T> tokens, std::int8_t m
     visit_dtype(dtype_, [&]<typename Out>() {
       Out* out = reinterpret_cast<Out*>(convert_buffer_.data());
       for (std::size_t i = 0; i < tokens.size(); ++i) {
-        const T t = tokens[i];
-        if constexpr (std::is_integral_v<Out> && std::is_integral_v<T>) {
-          if (!std::in_range<Out>(t)) throw_out_of_range(static_cast<long double>(t));
-        } else if constexpr (std::is_integral_v<Out>) {
-          if (!(t >= static_cast<T>(std::numeric_limits<Out>::min()) &&
-                t <= static_cast<T>(std::numeric_limits<Out>::max())))
-            throw_out_of_range(static_cast<long double>(t));
-        }
-        out[i] = static_cast<Out>(t);
+        if (!fits<Out>(tokens[i])) throw_out_of_range(static_cast<long double>(tokens[i]));
+        out[i] = static_cast<Out>(tokens[i]);
       }
     });
     bin_.write(convert_buffer_.data(), convert_buffer_.size());
   }
   push_length(tokens.size(), mode);
+}
+
+// True when `value` converts to Out exactly (no wrap-around, no rounding of
+// a fractional part, no overflow to infinity).
+template <typename Out, typename In>
+bool IndexedDatasetWriter::fits(In value) {
+  if constexpr (std::is_integral_v<Out> && std::is_integral_v<In>) {
+    return std::in_range<Out>(value);
+  } else if constexpr (std::is_integral_v<Out>) {
+    // Out's max is 2^digits - 1, which may round up in floating point, so
+    // compare against the exact power of two with '<'.
+    const long double v = value;
+    return std::isfinite(v) && v == std::trunc(v) &&
+           v >= static_cast<long double>(std::numeric_limits<Out>::min()) &&
+           v < std::ldexp(1.0L, std::numeric_limits<Out>::digits);
+  } else if constexpr (std::is_floating_point_v<In> && sizeof(Out) < sizeof(In)) {
+    return !std::isfinite(value) ||
+           std::fabs(value) <= static_cast<In>(std::numeric_limits<Out>::max());
+  } else {
+    return true;  // integers into floats, float into double
+  }
 }
 
 }  // namespace borealis::data

@@ -25,6 +25,9 @@ class MappedFile {
   std::size_t size() const { return size_; }
   std::span<const std::byte> bytes() const { return {data_, size_}; }
   const std::string& path() const { return path_; }
+  // Identity of the mapped file, to recognise it when re-opened by path.
+  std::uint64_t device() const { return device_; }
+  std::uint64_t inode() const { return inode_; }
 
   // Hint that access will be random (dataset sampling) or sequential (merge).
   void advise_random() const;
@@ -36,6 +39,8 @@ class MappedFile {
   std::string path_;
   const std::byte* data_ = nullptr;
   std::size_t size_ = 0;
+  std::uint64_t device_ = 0;
+  std::uint64_t inode_ = 0;
 };
 
 }  // namespace borealis::io
