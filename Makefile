@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS = -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: quickstart test build asan setup bench format clean
+.PHONY: quickstart test test-data build asan setup bench format clean
 
 setup:
 	@scripts/setup
@@ -25,7 +25,10 @@ asan: setup
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DBOREALIS_SANITIZE=ON -DBOREALIS_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-test: build asan
+test-data:
+	@scripts/fetch-test-data
+
+test: build asan test-data
 	@echo "== unit and oracle tests (release build)"
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS)
 	@echo "== unit and oracle tests (ASan + UBSan build)"

@@ -1,0 +1,128 @@
+#include "borealis/tokenize/bpe_tokenizer.h"
+
+#include <filesystem>
+
+#include "borealis/tokenize/byte_pair_merge.h"
+#include "borealis/util/error.h"
+
+namespace borealis::tokenize {
+
+namespace {
+
+// Split patterns of the OpenAI encodings, as tiktoken defines them.
+const char* const kGpt2Pattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* const kCl100kPattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const char* const kO200kPattern =
+    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+const std::vector<EncodingSpec>& encodings() {
+  static const std::vector<EncodingSpec> specs = {
+      {"r50k_base", kGpt2Pattern, {{"<|endoftext|>", 50256}}},
+      {"gpt2", kGpt2Pattern, {{"<|endoftext|>", 50256}}},
+      {"p50k_base", kGpt2Pattern, {{"<|endoftext|>", 50256}}},
+      {"p50k_edit",
+       kGpt2Pattern,
+       {{"<|endoftext|>", 50256},
+        {"<|fim_prefix|>", 50281},
+        {"<|fim_middle|>", 50282},
+        {"<|fim_suffix|>", 50283}}},
+      {"cl100k_base",
+       kCl100kPattern,
+       {{"<|endoftext|>", 100257},
+        {"<|fim_prefix|>", 100258},
+        {"<|fim_middle|>", 100259},
+        {"<|fim_suffix|>", 100260},
+        {"<|endofprompt|>", 100276}}},
+      {"o200k_base", kO200kPattern, {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}}},
+  };
+  return specs;
+}
+
+}  // namespace
+
+const EncodingSpec* find_encoding(std::string_view name) {
+  for (const auto& spec : encodings())
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+std::string known_encoding_names() {
+  std::string names;
+  for (const auto& spec : encodings()) names += (names.empty() ? "" : ", ") + spec.name;
+  return names;
+}
+
+BpeTokenizer BpeTokenizer::from_tiktoken(const std::string& path, std::string encoding) {
+  if (encoding.empty()) encoding = std::filesystem::path(path).stem().string();
+  const EncodingSpec* spec = find_encoding(encoding);
+  if (spec == nullptr) {
+    throw_file_error(path, "unknown tiktoken encoding '{}' (known: {}); name it with --encoding",
+                     encoding, known_encoding_names());
+  }
+  return BpeTokenizer(spec->name, BpeVocabulary::load_tiktoken(path), spec->pattern,
+                      spec->special_tokens);
+}
+
+BpeTokenizer::BpeTokenizer(std::string name, BpeVocabulary vocab, const std::string& pattern,
+                           std::map<std::string, TokenId> special_tokens)
+    : name_(std::move(name)),
+      vocab_(std::move(vocab)),
+      splitter_(pattern),
+      special_tokens_(std::move(special_tokens)) {
+  vocab_size_ = vocab_.id_limit();
+  for (const auto& [text, id] : special_tokens_) {
+    if (vocab_.contains_id(id))
+      throw Error(fmt::format("{}: special token {} reuses id {} of an ordinary token", name_, text, id));
+    vocab_size_ = std::max(vocab_size_, id + 1);
+  }
+  for (const auto& [text, id] : special_tokens_) special_by_id_[id] = text;
+}
+
+void BpeTokenizer::encode_ordinary(std::string_view text, std::vector<TokenId>& out) const {
+  splitter_.split(text, [&](std::string_view piece) { encode_piece(piece, vocab_, out); });
+}
+
+void BpeTokenizer::encode(std::string_view text, std::vector<TokenId>& out,
+                          SpecialTokens allowed) const {
+  if (allowed == SpecialTokens::kNone || special_tokens_.empty()) {
+    encode_ordinary(text, out);
+    return;
+  }
+  // Cut the text at the earliest special-token string, encode the ordinary
+  // text before it, emit the special id, and go on after it.
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t best = std::string_view::npos;
+    const std::pair<const std::string, TokenId>* found = nullptr;
+    for (const auto& entry : special_tokens_) {
+      const std::size_t at = text.find(entry.first, pos);
+      if (at < best || (at == best && found != nullptr && entry.first.size() > found->first.size())) {
+        best = at;
+        found = &entry;
+      }
+    }
+    if (found == nullptr || best == std::string_view::npos) break;
+    encode_ordinary(text.substr(pos, best - pos), out);
+    out.push_back(found->second);
+    pos = best + found->first.size();
+  }
+  if (pos < text.size()) encode_ordinary(text.substr(pos), out);
+}
+
+std::string BpeTokenizer::decode(std::span<const TokenId> ids) const {
+  std::string text;
+  for (TokenId id : ids) {
+    if (vocab_.contains_id(id)) {
+      text += vocab_.bytes(id);
+    } else if (auto it = special_by_id_.find(id); it != special_by_id_.end()) {
+      text += it->second;
+    } else {
+      throw Error(fmt::format("{}: token id {} is not in the vocabulary", name_, id));
+    }
+  }
+  return text;
+}
+
+}  // namespace borealis::tokenize

@@ -1,0 +1,98 @@
+#include "borealis/tokenize/bpe_vocabulary.h"
+
+#include <array>
+#include <charconv>
+
+#include "borealis/io/mapped_file.h"
+#include "borealis/util/error.h"
+
+namespace borealis::tokenize {
+
+namespace {
+
+// Standard base64 (RFC 4648) with '=' padding, as tiktoken writes it.
+bool decode_base64(std::string_view in, std::string& out) {
+  static const std::array<int, 256> table = [] {
+    std::array<int, 256> t{};
+    t.fill(-1);
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = i;
+    return t;
+  }();
+  out.clear();
+  if (in.size() % 4 != 0 || in.empty()) return false;
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = in[i + static_cast<std::size_t>(k)];
+      if (c == '=' && i + 4 == in.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+      } else {
+        if (pad > 0) return false;
+        v[k] = table[static_cast<unsigned char>(c)];
+        if (v[k] < 0) return false;
+      }
+    }
+    const std::uint32_t n = (static_cast<std::uint32_t>(v[0]) << 18) |
+                            (static_cast<std::uint32_t>(v[1]) << 12) |
+                            (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    out.push_back(static_cast<char>((n >> 16) & 0xFF));
+    if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xFF));
+    if (pad < 1) out.push_back(static_cast<char>(n & 0xFF));
+  }
+  return true;
+}
+
+}  // namespace
+
+BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
+  io::MappedFile file(path);
+  std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+  BpeVocabulary vocab;
+  std::string bytes;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos)
+      throw_file_error(path, "line {}: expected '<base64 token> <rank>'", line_no);
+    if (!decode_base64(line.substr(0, space), bytes))
+      throw_file_error(path, "line {}: invalid base64 token", line_no);
+    const std::string_view rank_text = line.substr(space + 1);
+    TokenId rank = 0;
+    auto [end, ec] = std::from_chars(rank_text.data(), rank_text.data() + rank_text.size(), rank);
+    if (ec != std::errc() || end != rank_text.data() + rank_text.size() || rank == kNoRank)
+      throw_file_error(path, "line {}: invalid rank '{}'", line_no, rank_text);
+    if (vocab.ranks_.count(bytes) != 0 || vocab.contains_id(rank))
+      throw_file_error(path, "line {}: duplicate token or rank {}", line_no, rank);
+    vocab.add(bytes, rank);
+  }
+  if (vocab.size() < 256) {
+    throw_file_error(path, "has {} tokens; a byte-level BPE vocabulary needs all 256 bytes",
+                     vocab.size());
+  }
+  for (int b = 0; b < 256; ++b) {
+    if (vocab.rank(std::string(1, static_cast<char>(b))) == kNoRank)
+      throw_file_error(path, "byte 0x{:02x} has no token; not a byte-level BPE vocabulary", b);
+  }
+  return vocab;
+}
+
+void BpeVocabulary::add(std::string bytes, TokenId rank) {
+  if (rank >= by_id_.size()) {
+    by_id_.resize(static_cast<std::size_t>(rank) + 1);
+    present_.resize(static_cast<std::size_t>(rank) + 1, false);
+  }
+  by_id_[rank] = bytes;
+  present_[rank] = true;
+  ranks_.emplace(std::move(bytes), rank);
+}
+
+}  // namespace borealis::tokenize

@@ -1,0 +1,83 @@
+#include "borealis/tokenize/regex_splitter.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <fmt/format.h>
+
+#include "borealis/util/error.h"
+
+namespace borealis::tokenize {
+
+struct RegexSplitter::Compiled {
+  pcre2_code* code = nullptr;
+  ~Compiled() {
+    if (code != nullptr) pcre2_code_free(code);
+  }
+};
+
+namespace {
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR buffer[256];
+  pcre2_get_error_message(code, buffer, sizeof(buffer));
+  return reinterpret_cast<const char*>(buffer);
+}
+
+struct MatchData {
+  pcre2_match_data* data;
+  explicit MatchData(const pcre2_code* code) : data(pcre2_match_data_create_from_pattern(code, nullptr)) {}
+  ~MatchData() { pcre2_match_data_free(data); }
+};
+}  // namespace
+
+RegexSplitter::RegexSplitter(const std::string& pattern)
+    : pattern_(pattern), compiled_(std::make_unique<Compiled>()) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                  PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
+  if (compiled_->code == nullptr) {
+    throw Error(fmt::format("pre-tokenizer pattern does not compile at offset {}: {}", offset,
+                            pcre2_message(error)));
+  }
+  // JIT is an accelerator, not a requirement: fall back to the interpreter.
+  (void)pcre2_jit_compile(compiled_->code, PCRE2_JIT_COMPLETE);
+}
+
+RegexSplitter::~RegexSplitter() = default;
+RegexSplitter::RegexSplitter(RegexSplitter&&) noexcept = default;
+RegexSplitter& RegexSplitter::operator=(RegexSplitter&&) noexcept = default;
+
+void RegexSplitter::split(std::string_view text,
+                          const std::function<void(std::string_view)>& on_piece) const {
+  MatchData match(compiled_->code);
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  PCRE2_SIZE start = 0;
+  std::uint32_t options = 0;  // the first call checks the whole subject's UTF-8
+  while (start <= text.size()) {
+    const int rc = pcre2_match(compiled_->code, subject, text.size(), start, options, match.data,
+                               nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21) {
+        throw Error(fmt::format("invalid UTF-8 at byte {}: {}",
+                                pcre2_get_startchar(match.data), pcre2_message(rc)));
+      }
+      throw Error(fmt::format("pre-tokenizer match failed: {}", pcre2_message(rc)));
+    }
+    options = PCRE2_NO_UTF_CHECK;
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
+    const PCRE2_SIZE begin = ovector[0], end = ovector[1];
+    if (end == begin) {
+      // Empty match: step over one UTF-8 character to make progress.
+      start = end + 1;
+      while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+        ++start;
+      continue;
+    }
+    on_piece(text.substr(begin, end - begin));
+    start = end;
+  }
+}
+
+}  // namespace borealis::tokenize
