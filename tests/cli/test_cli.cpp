@@ -221,3 +221,49 @@ TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
 
 }  // namespace
 }  // namespace borealis
+
+namespace borealis {
+namespace {
+
+TEST(Cli, TokenizerEncodeDecodeRoundTrip) {
+  TempDir dir;
+  const std::string vocab = test::data_dir() + "/vocab/cl100k_base.tiktoken";
+  {
+    std::ofstream in(dir / "in.jsonl");
+    in << R"({"text":"hello world"})" << "\n"
+       << R"({"text":"<|endoftext|> H2SO4 \u00e9\u00e8 \ud83e\uddec"})" << "\n";
+  }
+  auto r = run_borealis("tokenizer encode --tokenizer " + vocab + " --input " + (dir / "in.jsonl") +
+                        " --output " + (dir / "ids.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream ids(dir / "ids.jsonl");
+  std::string first;
+  std::getline(ids, first);
+  EXPECT_EQ(first, R"({"ids":[15339,1917]})");  // tiktoken cl100k_base: "hello world"
+  r = run_borealis("tokenizer decode --tokenizer " + vocab + " --input " + (dir / "ids.jsonl") +
+                   " --output " + (dir / "back.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream a(dir / "in.jsonl"), b(dir / "back.jsonl");
+  std::string la, lb;
+  while (std::getline(a, la) && std::getline(b, lb))
+    EXPECT_EQ(nlohmann::json::parse(la), nlohmann::json::parse(lb));
+}
+
+TEST(Cli, TokenizerBadLineNamesFileAndLine) {
+  TempDir dir;
+  const std::string vocab = test::data_dir() + "/vocab/r50k_base.tiktoken";
+  test::write_bytes(dir / "in.jsonl", {'{', '}', '\n', 'x', '\n'});
+  auto r = run_borealis("tokenizer encode --tokenizer " + vocab + " --input " + (dir / "in.jsonl") +
+                        " --output " + (dir / "out.jsonl"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, (dir / "in.jsonl") + ": line 1: missing string key \"text\""))
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.jsonl"));
+  r = run_borealis("tokenizer encode --tokenizer " + (dir / "in.jsonl") + " --input " +
+                   (dir / "in.jsonl") + " --output " + (dir / "out.jsonl"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, "unsupported tokenizer file")) << r.output;
+}
+
+}  // namespace
+}  // namespace borealis

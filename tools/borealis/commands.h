@@ -10,6 +10,7 @@ namespace borealis::cli {
 void add_data_command(CLI::App& app);
 void add_corpus_command(CLI::App& app);
 void add_quickstart_command(CLI::App& app);
+void add_tokenizer_command(CLI::App& app);
 
 // Exit code a command asks main() to return (e.g. `data validate` on a bad
 // file reports every file, then exits 1 without an exception).
