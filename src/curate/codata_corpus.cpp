@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "borealis/curate/default_corpus.h"
+#include "borealis/io/read_file.h"
 #include "borealis/util/error.h"
 #include "corpus_text.h"
 
@@ -67,19 +68,6 @@ bool ends_mid_sentence(std::string_view comment) {
          std::end(kFunctionWords);
 }
 
-std::string read_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw_system_error(path, "cannot open", errno);
-  std::string data;
-  char buffer[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) data.append(buffer, n);
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) throw_system_error(path, "cannot read", err);
-  return data;
-}
 
 // A block of column-0 comment lines names a new section when it is a single
 // short line ("# Atomic constants"), a line followed by an empty "#" line
@@ -105,7 +93,7 @@ std::string section_heading(const std::vector<std::string>& block) {
 }  // namespace
 
 std::uint64_t convert_codata(const std::string& units_file, const CorpusDocumentSink& sink) {
-  std::string data = read_file(units_file);
+  std::string data = io::read_file(units_file);
   if (data.starts_with("\xEF\xBB\xBF")) data.erase(0, 3);  // the Debian file has a BOM
   data = to_utf8(data);
 

@@ -10,7 +10,6 @@ bool is_space(char c);
 std::string_view trim(std::string_view s);
 // Runs of spaces, tabs and newlines become one space; ends are trimmed.
 std::string collapse_whitespace(std::string_view s);
-void append_utf8(std::string& out, char32_t code_point);
 // "hydrogen" -> "Hydrogen" (ASCII first letter only; enough for these sources).
 std::string capitalize_first(std::string_view s);
 // True when the text only points elsewhere: once {links} are removed, nothing

@@ -19,6 +19,7 @@
 
 #include "borealis/io/atomic_output_file.h"
 #include "borealis/util/error.h"
+#include "borealis/util/utf8.h"
 #include "corpus_text.h"
 
 namespace borealis::curate {
@@ -49,23 +50,6 @@ std::string collapse_whitespace(std::string_view s) {
   return out;
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 std::string capitalize_first(std::string_view s) {
   std::string out(s);
@@ -163,7 +147,7 @@ std::string to_utf8(std::string_view bytes) {
     }
     // Mostly-ASCII sources (GCIDE) carry the odd Windows-1252 byte.
     const unsigned char c = static_cast<unsigned char>(bytes[i++]);
-    text::append_utf8(out, c < 0xA0 ? kCp1252High[c - 0x80] : static_cast<char32_t>(c));
+    util::append_utf8(out, c < 0xA0 ? kCp1252High[c - 0x80] : static_cast<char32_t>(c));
   }
   return out;
 }

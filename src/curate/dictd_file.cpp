@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "borealis/io/read_file.h"
 #include "borealis/util/error.h"
 
 namespace borealis::curate {
@@ -26,19 +27,6 @@ int base64_digit(char c) {
   return -1;
 }
 
-std::string read_plain_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw_system_error(path, "cannot open", errno);
-  std::string data;
-  char buffer[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) data.append(buffer, n);
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) throw_system_error(path, "cannot read", err);
-  return data;
-}
 
 // Inflates a whole gzip/dictzip file. dictzip is an ordinary gzip stream with a
 // random-access table in the header's extra field, which zlib skips; we read
@@ -117,9 +105,9 @@ DictdFile DictdFile::open(const std::string& dir, const std::string& name) {
 
 DictdFile::DictdFile(std::string index_path, std::string dict_path)
     : index_path_(std::move(index_path)), dict_path_(std::move(dict_path)) {
-  const std::string index = read_plain_file(index_path_);
+  const std::string index = io::read_file(index_path_);
   const std::string dict =
-      dict_path_.ends_with(".dz") ? read_gzip_file(dict_path_) : read_plain_file(dict_path_);
+      dict_path_.ends_with(".dz") ? read_gzip_file(dict_path_) : io::read_file(dict_path_);
   dict_bytes_ = dict.size();
 
   std::unordered_map<std::uint64_t, std::size_t> by_offset;

@@ -12,28 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/util/utf8.h"
 #include "test_util.h"
 
 namespace borealis::tokenize {
 namespace {
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 std::vector<std::string> varied_texts() {
   std::vector<std::string> texts = {
@@ -75,7 +59,7 @@ std::vector<std::string> varied_texts() {
         default: cp = rng() % 0x110000; break;
       }
       if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 'x';
-      append_utf8(s, cp);
+      util::append_utf8(s, cp);
     }
     texts.push_back(s);
   }
