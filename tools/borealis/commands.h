@@ -11,6 +11,7 @@ void add_data_command(CLI::App& app);
 void add_corpus_command(CLI::App& app);
 void add_quickstart_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 // Exit code a command asks main() to return (e.g. `data validate` on a bad
 // file reports every file, then exits 1 without an exception).

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   borealis::cli::add_corpus_command(app);
   borealis::cli::add_data_command(app);
   borealis::cli::add_tokenizer_command(app);
+  borealis::cli::add_tokenize_command(app);
 
   try {
     app.parse(argc, argv);

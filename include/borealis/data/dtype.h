@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 namespace borealis::data {
 
@@ -43,6 +44,14 @@ template <> constexpr DType dtype_of<std::int64_t>() { return DType::kInt64; }
 template <> constexpr DType dtype_of<double>() { return DType::kFloat64; }
 template <> constexpr DType dtype_of<float>() { return DType::kFloat32; }
 template <> constexpr DType dtype_of<std::uint16_t>() { return DType::kUInt16; }
+
+// True for the C++ types that have a dtype code (uint32_t and uint64_t do not).
+template <typename T>
+inline constexpr bool has_dtype_v =
+    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int8_t> ||
+    std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::int32_t> ||
+    std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> || std::is_same_v<T, float> ||
+    std::is_same_v<T, std::uint16_t>;
 
 // Calls fn.template operator()<T>() with the C++ type of `dtype`, so code that
 // must handle every dtype is written once as a generic lambda:

@@ -82,7 +82,9 @@ template <typename T>
 void IndexedDatasetWriter::add_sequence(std::span<const T> tokens, std::int8_t mode) {
   static_assert(std::is_arithmetic_v<T>);
   check_length(tokens.size());  // before any byte is written
-  if (dtype_of<T>() == dtype_) {
+  bool same_type = false;
+  if constexpr (has_dtype_v<T>) same_type = dtype_of<T>() == dtype_;
+  if (same_type) {
     bin_.write(tokens.data(), tokens.size_bytes());
   } else {
     convert_buffer_.resize(tokens.size() * item_size_);

@@ -1,7 +1,9 @@
 #pragma once
 // UTF-8 encoding of one code point.
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace borealis::util {
 
@@ -25,5 +27,11 @@ inline void append_utf8(std::string& out, char32_t code_point) {
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
+
+// Copies `in` to `out` with every invalid UTF-8 sequence (bad lead byte,
+// missing continuation, overlong form, surrogate, > U+10FFFF) replaced by
+// U+FFFD, one replacement per maximal invalid subpart as the Unicode
+// standard recommends. Returns the number of replacements.
+std::size_t sanitize_utf8(std::string_view in, std::string& out);
 
 }  // namespace borealis::util
