@@ -2,6 +2,10 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
+
+#include <xxhash.h>
+#include <fmt/format.h>
 
 #include "borealis/io/mapped_file.h"
 #include "borealis/util/error.h"
@@ -70,7 +74,7 @@ BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
     auto [end, ec] = std::from_chars(rank_text.data(), rank_text.data() + rank_text.size(), rank);
     if (ec != std::errc() || end != rank_text.data() + rank_text.size() || rank == kNoRank)
       throw_file_error(path, "line {}: invalid rank '{}'", line_no, rank_text);
-    if (vocab.ranks_.count(bytes) != 0 || vocab.contains_id(rank))
+    if (vocab.rank(bytes) != kNoRank || vocab.contains_id(rank))
       throw_file_error(path, "line {}: duplicate token or rank {}", line_no, rank);
     vocab.add(bytes, rank);
   }
@@ -85,14 +89,49 @@ BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
   return vocab;
 }
 
-void BpeVocabulary::add(std::string bytes, TokenId rank) {
-  if (rank >= by_id_.size()) {
-    by_id_.resize(static_cast<std::size_t>(rank) + 1);
-    present_.resize(static_cast<std::size_t>(rank) + 1, false);
+namespace {
+inline std::uint64_t hash_bytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+}  // namespace
+
+TokenId BpeVocabulary::rank(std::string_view bytes) const {
+  if (slots_.empty()) return kNoRank;
+  const std::uint64_t h = hash_bytes(bytes);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.rank == kNoRank) return kNoRank;
+    if (slot.hash == h && slot.length == bytes.size() &&
+        std::memcmp(arena_.data() + slot.offset, bytes.data(), bytes.size()) == 0)
+      return slot.rank;
   }
-  by_id_[rank] = bytes;
-  present_[rank] = true;
-  ranks_.emplace(std::move(bytes), rank);
+}
+
+void BpeVocabulary::insert_slot(const Slot& slot) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = slot.hash & mask;
+  while (slots_[i].rank != kNoRank) i = (i + 1) & mask;
+  slots_[i] = slot;
+}
+
+void BpeVocabulary::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  for (const Slot& s : old)
+    if (s.rank != kNoRank) insert_slot(s);
+}
+
+void BpeVocabulary::add(std::string_view bytes, TokenId rank) {
+  if (rank == kNoRank) throw Error("BPE vocabulary: rank 4294967295 is reserved");
+  if (this->rank(bytes) != kNoRank || contains_id(rank))
+    throw Error(fmt::format("BPE vocabulary: duplicate token or rank {}", rank));
+  if (arena_.size() + bytes.size() > 0xFFFFFFFFu) throw Error("BPE vocabulary: tokens exceed 4 GiB");
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  const auto offset = static_cast<std::uint32_t>(arena_.size());
+  arena_.append(bytes);
+  insert_slot({hash_bytes(bytes), offset, static_cast<std::uint32_t>(bytes.size()), rank});
+  if (rank >= by_id_.size()) by_id_.resize(static_cast<std::size_t>(rank) + 1);
+  by_id_[rank] = {offset, static_cast<std::uint32_t>(bytes.size()), true};
+  ++count_;
 }
 
 }  // namespace borealis::tokenize

@@ -1,7 +1,9 @@
 #include "borealis/tokenize/byte_pair_merge.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <queue>
+#include <span>
 
 #include "borealis/util/error.h"
 
@@ -38,17 +40,23 @@ void encode_piece(std::string_view piece, const BpeVocabulary& vocab, std::vecto
 
 void encode_piece_quadratic(std::string_view piece, const BpeVocabulary& vocab,
                             std::vector<TokenId>& out) {
+  if (piece.size() >= kHeapThreshold) {
+    encode_piece_heap(piece, vocab, out);  // too long for the stack buffer below
+    return;
+  }
   // parts[i] = (start of part i, rank of part i merged with part i+1).
   struct Part {
     std::size_t start;
     TokenId pair_rank;
   };
   const std::size_t n = piece.size();
-  std::vector<Part> parts;
-  parts.reserve(n + 1);
-  for (std::size_t i = 0; i + 1 < n; ++i) parts.push_back({i, vocab.rank(piece.substr(i, 2))});
-  parts.push_back({n - 1, kNone});
-  parts.push_back({n, kNone});
+  // Pieces here are shorter than kHeapThreshold, so the parts fit on the stack.
+  Part storage[kHeapThreshold + 1];
+  std::size_t count = 0;
+  for (std::size_t i = 0; i + 1 < n; ++i) storage[count++] = {i, vocab.rank(piece.substr(i, 2))};
+  storage[count++] = {n - 1, kNone};
+  storage[count++] = {n, kNone};
+  std::span<Part> parts(storage, count);
 
   // Rank of parts[i..i+2] merged into one, if parts i+1 and i+2 exist.
   auto pair_rank = [&](std::size_t i) -> TokenId {
@@ -65,7 +73,9 @@ void encode_piece_quadratic(std::string_view piece, const BpeVocabulary& vocab,
       }
     }
     if (best == kNone) break;
-    parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+    std::copy(parts.begin() + static_cast<std::ptrdiff_t>(at) + 2, parts.end(),
+              parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+    parts = parts.first(parts.size() - 1);
     parts[at].pair_rank = pair_rank(at);
     if (at > 0) parts[at - 1].pair_rank = pair_rank(at - 1);
   }

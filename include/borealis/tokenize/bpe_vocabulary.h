@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace borealis::tokenize {
@@ -20,32 +19,46 @@ class BpeVocabulary {
   // Throws borealis::Error naming the file and line on any malformed entry.
   static BpeVocabulary load_tiktoken(const std::string& path);
 
-  void add(std::string bytes, TokenId rank);
+  // Adds a token; a byte string or rank already present is an error.
+  void add(std::string_view bytes, TokenId rank);
 
-  // Rank of a byte string, or kNoRank.
+  // Rank of a byte string, or kNoRank. This is the BPE hot path: an
+  // open-addressing table of (xxh3 hash, arena offset, length, rank), so a
+  // lookup is one hash and usually one cache line.
   static constexpr TokenId kNoRank = 0xFFFFFFFFu;
-  TokenId rank(std::string_view bytes) const {
-    auto it = ranks_.find(bytes);
-    return it == ranks_.end() ? kNoRank : it->second;
-  }
+  TokenId rank(std::string_view bytes) const;
+
   // Byte string of a token id; empty view if the id is not in the vocabulary.
   std::string_view bytes(TokenId id) const {
-    return id < by_id_.size() ? std::string_view(by_id_[id]) : std::string_view();
+    if (!contains_id(id)) return {};
+    const auto& e = by_id_[id];
+    return std::string_view(arena_).substr(e.offset, e.length);
   }
-  bool contains_id(TokenId id) const { return id < present_.size() && present_[id]; }
+  bool contains_id(TokenId id) const { return id < by_id_.size() && by_id_[id].present; }
 
-  std::size_t size() const { return ranks_.size(); }
+  std::size_t size() const { return count_; }
   // One past the largest rank (ids may have gaps).
   TokenId id_limit() const { return static_cast<TokenId>(by_id_.size()); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+    TokenId rank = kNoRank;  // kNoRank marks an empty slot
   };
-  std::unordered_map<std::string, TokenId, Hash, std::equal_to<>> ranks_;
-  std::vector<std::string> by_id_;
-  std::vector<bool> present_;
+  struct Entry {
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+    bool present = false;
+  };
+  void grow();
+  void insert_slot(const Slot& slot);
+
+  std::string arena_;           // all token bytes, back to back
+  std::vector<Slot> slots_;     // power-of-two size, at most half full
+  std::vector<Entry> by_id_;
+  std::size_t count_ = 0;
 };
 
 }  // namespace borealis::tokenize
