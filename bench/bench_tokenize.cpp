@@ -3,11 +3,13 @@
 // Usage: bench_tokenize [MB=20]   (needs scripts/fetch-test-data for the vocabularies)
 
 #include <unistd.h>
+#include <zstd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 
 #include "borealis/curate/default_corpus.h"
 #include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/tokenize/jsonl_to_dataset.h"
 
 using namespace borealis;
 
@@ -73,6 +76,33 @@ int main(int argc, char** argv) {
     fmt::print("{:<12} {:>14.2f} {:>16.2f} {:>7.2f}x {:>12}{}\n", enc, ours, peer,
                peer > 0 ? ours / peer : 0.0, tokens,
                peer_tokens == tokens ? "" : "  (token counts differ from tiktoken!)");
+  }
+
+  // End to end: JSONL.zst -> .bin/.idx with `borealis tokenize`'s library call.
+  {
+    std::ifstream in(docs_path, std::ios::binary);
+    const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string packed(ZSTD_compressBound(raw.size()), '\0');
+    packed.resize(ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3));
+    std::ofstream((work / "docs.jsonl.zst").string(), std::ios::binary) << packed;
+  }
+  const auto cl100k = tokenize::BpeTokenizer::from_tiktoken(vocab + "/cl100k_base.tiktoken");
+  double single = 0;
+  for (unsigned workers : {1u, 2u}) {
+    tokenize::JsonlTokenizeOptions opt;
+    opt.workers = workers;
+    opt.append_eod = true;
+    const auto start = std::chrono::steady_clock::now();
+    const auto s = tokenize::tokenize_jsonl_to_dataset(
+        cl100k, vocab + "/cl100k_base.tiktoken", {(work / "docs.jsonl.zst").string()},
+        (work / fmt::format("out{}", workers)).string(), opt);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = static_cast<double>(s.text_bytes) / seconds / 1e6;
+    if (workers == 1) single = rate;
+    fmt::print("end to end  cl100k .jsonl.zst -> .bin/.idx, {} worker{}: {:.2f} MB/s of text{}\n",
+               workers, workers == 1 ? " " : "s", rate,
+               workers == 1 ? "" : fmt::format(" ({:.2f}x one worker)", rate / single));
   }
   std::filesystem::remove_all(work);
   return 0;

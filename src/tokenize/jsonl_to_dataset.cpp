@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -53,6 +55,37 @@ TokenId end_of_text_id(const BpeTokenizer& tokenizer) {
   return it->second;
 }
 
+// One input line, tokenized (or why it could not be).
+struct LineResult {
+  std::vector<TokenId> ids;
+  std::string error;  // non-empty: a bad line
+  std::uint64_t text_bytes = 0;
+  std::uint64_t replaced = 0;  // invalid UTF-8 sequences replaced
+  bool empty = false;
+};
+
+LineResult tokenize_line(const BpeTokenizer& tokenizer, const std::string& line, std::string& clean,
+                         const JsonlTokenizeOptions& options, TokenId eod) {
+  LineResult r;
+  r.replaced = util::sanitize_utf8(line, clean);
+  const auto j = nlohmann::json::parse(clean, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    r.error = "not a JSON object";
+    return r;
+  }
+  auto it = j.find(options.json_key);
+  if (it == j.end() || !it->is_string()) {
+    r.error = fmt::format("no string key \"{}\"", options.json_key);
+    return r;
+  }
+  const auto& text = it->get_ref<const std::string&>();
+  r.empty = text.empty();
+  r.text_bytes = text.size();
+  tokenizer.encode(text, r.ids, options.allowed_special);
+  if (options.append_eod) r.ids.push_back(eod);
+  return r;
+}
+
 }  // namespace
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JsonlTokenizeSummary, documents, tokens, text_bytes, bad_lines,
@@ -90,44 +123,69 @@ JsonlTokenizeSummary tokenize_jsonl_to_dataset(const BpeTokenizer& tokenizer,
   const TokenId eod = options.append_eod ? end_of_text_id(tokenizer) : 0;
   data::IndexedDatasetWriter writer(prefix, data::optimal_token_dtype(tokenizer.vocab_size()));
   JsonlTokenizeSummary summary;
-  std::vector<TokenId> ids;
-  std::string line, clean;
+  const unsigned workers = std::max(1u, options.workers);
+
+  // Lines are read in batches on this thread, turned into token ids by the
+  // workers (each a contiguous slice of the batch), and written here in input
+  // order -- so the output is identical for any number of workers, and so is
+  // which bad line is reported first.
+  constexpr std::size_t kBatchLines = 8192;
+  std::vector<std::string> batch(kBatchLines);
+  std::vector<std::uint64_t> line_numbers(kBatchLines);
+  std::vector<LineResult> results(kBatchLines);
+  auto process = [&](std::size_t begin, std::size_t end) {
+    std::string clean;
+    for (std::size_t k = begin; k < end; ++k) {
+      try {
+        results[k] = tokenize_line(tokenizer, batch[k], clean, options, eod);
+      } catch (const std::exception& e) {  // never let an exception end a worker thread
+        results[k] = LineResult{};
+        results[k].error = e.what();
+      }
+    }
+  };
   std::uint64_t bytes_before = 0;
   for (const auto& input : inputs) {
     io::LineReader reader(input);
-    while (reader.next(line)) {
-      if (line.empty()) continue;
-      summary.invalid_utf8_replaced += util::sanitize_utf8(line, clean);
-      auto j = nlohmann::json::parse(clean, nullptr, /*allow_exceptions=*/false);
-      auto bad = [&](const std::string& what) {
-        if (!options.skip_bad_lines)
-          throw_file_error(input, "line {}: {} (use --skip-bad-lines to skip such lines)",
-                           reader.line_number(), what);
-        ++summary.bad_lines;
-      };
-      if (j.is_discarded() || !j.is_object()) {
-        bad("not a JSON object");
-        continue;
+    bool more = true;
+    while (more) {
+      std::size_t n = 0;
+      while (n < kBatchLines && (more = reader.next(batch[n]))) {
+        if (batch[n].empty()) continue;
+        line_numbers[n] = reader.line_number();
+        ++n;
       }
-      auto it = j.find(options.json_key);
-      if (it == j.end() || !it->is_string()) {
-        bad(fmt::format("no string key \"{}\"", options.json_key));
-        continue;
+      if (n == 0) break;
+      if (workers == 1 || n < 64) {
+        process(0, n);
+      } else {
+        std::vector<std::jthread> threads;
+        const std::size_t per = (n + workers - 1) / workers;
+        for (unsigned w = 0; w < workers; ++w) {
+          const std::size_t begin = std::min(n, w * per), end = std::min(n, begin + per);
+          if (begin < end) threads.emplace_back(process, begin, end);
+        }
+      }  // jthreads join here
+      for (std::size_t k = 0; k < n; ++k) {
+        LineResult& r = results[k];
+        summary.invalid_utf8_replaced += r.replaced;
+        if (!r.error.empty()) {
+          if (!options.skip_bad_lines)
+            throw_file_error(input, "line {}: {} (use --skip-bad-lines to skip such lines)",
+                             line_numbers[k], r.error);
+          ++summary.bad_lines;
+          continue;
+        }
+        if (r.empty) {
+          ++summary.empty_documents;
+          if (options.drop_empty) continue;
+        }
+        writer.add_document(std::span<const TokenId>(r.ids));
+        ++summary.documents;
+        summary.tokens += r.ids.size();
+        summary.text_bytes += r.text_bytes;
       }
-      const auto& text = it->get_ref<const std::string&>();
-      if (text.empty()) {
-        ++summary.empty_documents;
-        if (options.drop_empty) continue;
-      }
-      ids.clear();
-      tokenizer.encode(text, ids, options.allowed_special);
-      if (options.append_eod) ids.push_back(eod);
-      writer.add_document(std::span<const TokenId>(ids));
-      ++summary.documents;
-      summary.tokens += ids.size();
-      summary.text_bytes += text.size();
-      if (progress && summary.documents % 1024 == 0)
-        progress(summary.documents, bytes_before + reader.bytes_read());
+      if (progress) progress(summary.documents, bytes_before + reader.bytes_read());
     }
     bytes_before += reader.bytes_read();
   }

@@ -267,3 +267,32 @@ TEST(Cli, TokenizerBadLineNamesFileAndLine) {
 
 }  // namespace
 }  // namespace borealis
+
+namespace borealis {
+namespace {
+
+TEST(Cli, TokenizeJsonlIntoADatasetAndResume) {
+  TempDir dir;
+  const std::string vocab = test::data_dir() + "/vocab/cl100k_base.tiktoken";
+  {
+    std::ofstream in(dir / "docs.jsonl");
+    in << R"({"text":"Water is H2O."})" << "\n" << R"({"text":"Salt is NaCl."})" << "\n";
+  }
+  const std::string args = "tokenize --tokenizer " + vocab + " --input " + (dir / "docs.jsonl") +
+                           " --output-prefix " + (dir / "sci") + " --append-eod --workers 2";
+  auto r = run_borealis(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "tokenized 2 documents")) << r.output;
+  r = run_borealis("data inspect --json " + (dir / "sci"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["documents"], 2);
+  EXPECT_EQ(j["dtype"], "int32");  // cl100k has more than 65,500 tokens
+  EXPECT_EQ(j["first_sequences"][0].back(), 100257);  // <|endoftext|>
+  r = run_borealis(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "already complete")) << r.output;
+}
+
+}  // namespace
+}  // namespace borealis

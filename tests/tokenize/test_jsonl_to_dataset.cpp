@@ -195,3 +195,39 @@ TEST(LineReader, HandlesCrLfAndMissingFinalNewline) {
 
 }  // namespace
 }  // namespace borealis::tokenize
+
+namespace borealis::tokenize {
+namespace {
+
+TEST(JsonlToDataset, OutputDoesNotDependOnWorkerCount) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text += i % 997 == 5 ? std::string("broken line\n")
+                         : "{\"text\": \"document " + std::to_string(i) + " about H2O and \xf0\x9f\xa7\xac\"}\n";
+  }
+  write_zstd(dir / "a.jsonl.zst", text);
+  JsonlTokenizeOptions opt;
+  opt.skip_bad_lines = true;
+  opt.append_eod = true;
+  opt.workers = 1;
+  const auto one = tokenize_jsonl_to_dataset(gpt2(), kVocab, {dir / "a.jsonl.zst"}, dir / "one", opt);
+  opt.workers = 3;
+  const auto three = tokenize_jsonl_to_dataset(gpt2(), kVocab, {dir / "a.jsonl.zst"}, dir / "three", opt);
+  EXPECT_EQ(one.bad_lines, 21u);
+  EXPECT_EQ(three.bad_lines, 21u);
+  EXPECT_EQ(one.documents, 20000u - 21u);
+  EXPECT_TRUE(test::read_bytes(dir / "one.bin") == test::read_bytes(dir / "three.bin"));
+  EXPECT_TRUE(test::read_bytes(dir / "one.idx") == test::read_bytes(dir / "three.idx"));
+  // Without skipping, the first bad line is the one reported, whatever the workers.
+  opt.skip_bad_lines = false;
+  try {
+    tokenize_jsonl_to_dataset(gpt2(), kVocab, {dir / "a.jsonl.zst"}, dir / "x", opt);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(": line 6: not a JSON object"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace borealis::tokenize

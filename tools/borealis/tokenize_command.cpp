@@ -1,6 +1,8 @@
 // `borealis tokenize`: JSONL corpora -> a Megatron .bin/.idx dataset.
 
+#include <algorithm>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,9 @@ void add_tokenize_command(CLI::App& app) {
                 "with an error naming the file and line)");
   cmd->add_flag("--drop-empty", opt->run.drop_empty,
                 "Drop empty documents (default: keep them as zero-length, as Megatron does)");
+  opt->run.workers = std::max(1u, std::thread::hardware_concurrency());
+  cmd->add_option("--workers", opt->run.workers, "Threads encoding documents (default: all cores)")
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("--allow-special", opt->allow_special,
                 "Turn special-token strings in the text into their ids");
   cmd->footer(

@@ -18,6 +18,7 @@ struct JsonlTokenizeOptions {
   bool skip_bad_lines = false;  // count and skip lines that are not JSON or lack the key
   bool drop_empty = false;      // drop empty documents instead of keeping zero-length ones
   SpecialTokens allowed_special = SpecialTokens::kNone;
+  unsigned workers = 1;  // threads encoding documents; the output does not depend on it
 };
 
 struct JsonlTokenizeSummary {
