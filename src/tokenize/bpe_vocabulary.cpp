@@ -6,8 +6,11 @@
 
 #include <xxhash.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "borealis/io/mapped_file.h"
+#include "borealis/io/read_file.h"
+#include "borealis/util/utf8.h"
 #include "borealis/util/error.h"
 
 namespace borealis::tokenize {
@@ -90,8 +93,111 @@ BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
 }
 
 namespace {
+
+// GPT-2 spells each byte as one printable code point: bytes that are already
+// printable Latin-1 map to themselves, the other 68 to U+0100 upwards in
+// byte order. Returns the inverse (code point -> byte), -1 where unmapped.
+const std::vector<int>& gpt2_unicode_to_byte() {
+  static const std::vector<int> table = [] {
+    std::vector<int> t(0x200, -1);
+    int next = 0x100;
+    for (int b = 0; b < 256; ++b) {
+      const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+      t[printable ? b : next++] = b;
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Decodes a GPT-2-alphabet token to its bytes; false if a character is not
+// in the alphabet.
+bool gpt2_token_bytes(std::string_view utf8, std::string& out) {
+  out.clear();
+  const auto& table = gpt2_unicode_to_byte();
+  for (std::size_t i = 0; i < utf8.size();) {
+    const auto c = static_cast<unsigned char>(utf8[i]);
+    char32_t cp;
+    if (c < 0x80) {
+      cp = c;
+      i += 1;
+    } else if ((c & 0xE0) == 0xC0 && i + 1 < utf8.size()) {
+      cp = (static_cast<char32_t>(c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F);
+      i += 2;
+    } else {
+      return false;  // the alphabet is all below U+0200
+    }
+    if (cp >= table.size() || table[cp] < 0) return false;
+    out.push_back(static_cast<char>(table[cp]));
+  }
+  return true;
+}
+
 inline std::uint64_t hash_bytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 }  // namespace
+
+BpeVocabulary BpeVocabulary::load_gpt2(const std::string& vocab_json,
+                                       const std::string& merges_txt,
+                                       std::map<std::string, TokenId>& special_tokens) {
+  const auto ids = nlohmann::json::parse(io::read_file(vocab_json), nullptr, false);
+  if (ids.is_discarded() || !ids.is_object())
+    throw_file_error(vocab_json, "not a JSON object of token -> id");
+  std::map<std::string, TokenId, std::less<>> id_of;
+  for (const auto& [token, id] : ids.items()) {
+    if (!id.is_number_unsigned()) throw_file_error(vocab_json, "id of token '{}' is not a non-negative integer", token);
+    id_of.emplace(token, id.get<TokenId>());
+  }
+  BpeVocabulary vocab;
+  std::string bytes;
+  std::map<std::string, bool, std::less<>> ordinary;
+  // The 256 single-byte tokens.
+  const auto& table = gpt2_unicode_to_byte();
+  for (std::size_t cp = 0; cp < table.size(); ++cp) {
+    if (table[cp] < 0) continue;
+    std::string spelled;
+    util::append_utf8(spelled, static_cast<char32_t>(cp));
+    auto it = id_of.find(spelled);
+    if (it == id_of.end()) throw_file_error(vocab_json, "lacks the token for byte 0x{:02x}", table[cp]);
+    vocab.add(std::string(1, static_cast<char>(table[cp])), it->second);
+    ordinary[spelled] = true;
+  }
+  // One token per merge, in priority order.
+  const std::string merges = io::read_file(merges_txt);
+  std::string_view rest(merges);
+  std::size_t line_no = 0;
+  TokenId previous = 0;
+  while (!rest.empty()) {
+    ++line_no;
+    const std::size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || (line_no == 1 && line.starts_with("#version"))) continue;
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos || line.find(' ', space + 1) != std::string_view::npos)
+      throw_file_error(merges_txt, "line {}: expected two tokens separated by one space", line_no);
+    const std::string merged = std::string(line.substr(0, space)) + std::string(line.substr(space + 1));
+    auto it = id_of.find(merged);
+    if (it == id_of.end())
+      throw_file_error(merges_txt, "line {}: merged token '{}' is not in {}", line_no, merged, vocab_json);
+    if (ordinary.count(merged) != 0) continue;  // the same token reached by another merge
+    if (it->second < previous) {
+      throw_file_error(merges_txt,
+                       "line {}: merge order differs from id order ('{}' has id {} after id {}); "
+                       "such BPE files are not supported yet",
+                       line_no, merged, it->second, previous);
+    }
+    previous = it->second;
+    if (!gpt2_token_bytes(merged, bytes))
+      throw_file_error(vocab_json, "token '{}' is not in GPT-2's byte alphabet", merged);
+    vocab.add(bytes, it->second);
+    ordinary[merged] = true;
+  }
+  special_tokens.clear();
+  for (const auto& [token, id] : id_of)
+    if (ordinary.count(token) == 0) special_tokens.emplace(token, id);
+  return vocab;
+}
 
 TokenId BpeVocabulary::rank(std::string_view bytes) const {
   if (slots_.empty()) return kNoRank;

@@ -262,7 +262,7 @@ TEST(Cli, TokenizerBadLineNamesFileAndLine) {
   r = run_borealis("tokenizer encode --tokenizer " + (dir / "in.jsonl") + " --input " +
                    (dir / "in.jsonl") + " --output " + (dir / "out.jsonl"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.output, "unsupported tokenizer file")) << r.output;
+  EXPECT_TRUE(contains(r.output, "unknown tokenizer file")) << r.output;
 }
 
 }  // namespace

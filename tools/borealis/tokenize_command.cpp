@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "borealis/tokenize/jsonl_to_dataset.h"
+#include "borealis/tokenize/tokenizer_loader.h"
 #include "borealis/util/error.h"
 #include "borealis/util/progress.h"
 #include "commands.h"
@@ -27,7 +28,9 @@ void add_tokenize_command(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "tokenize", "Tokenize JSONL corpora (.jsonl, .jsonl.gz, .jsonl.zst) into a .bin/.idx dataset");
-  cmd->add_option("--tokenizer", opt->tokenizer, "Tokenizer: a .tiktoken rank file")->required();
+  cmd->add_option("--tokenizer", opt->tokenizer,
+                  "Tokenizer: a .tiktoken rank file, or GPT-2's vocab.json with merges.txt beside it")
+      ->required();
   cmd->add_option("--encoding", opt->encoding,
                   "Encoding of a .tiktoken file (default: from its file name)");
   cmd->add_option("--input", opt->inputs, "Input files, read in the order given")->required();
@@ -52,10 +55,7 @@ void add_tokenize_command(CLI::App& app) {
       "inputs and options reuses a complete output; an interrupted run leaves no valid-looking\n"
       "partial dataset.");
   cmd->callback([opt] {
-    if (!opt->tokenizer.ends_with(".tiktoken"))
-      throw_file_error(opt->tokenizer,
-                       "unsupported tokenizer file (supported so far: .tiktoken rank files)");
-    const auto tokenizer = tokenize::BpeTokenizer::from_tiktoken(opt->tokenizer, opt->encoding);
+    const auto tokenizer = tokenize::load_tokenizer(opt->tokenizer, opt->encoding);
     opt->run.allowed_special =
         opt->allow_special ? tokenize::SpecialTokens::kAll : tokenize::SpecialTokens::kNone;
     util::ProgressLine progress("tokenize", 0, "bytes");

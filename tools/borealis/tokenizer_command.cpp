@@ -9,6 +9,7 @@
 
 #include "borealis/io/atomic_output_file.h"
 #include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/tokenize/tokenizer_loader.h"
 #include "borealis/util/error.h"
 #include "borealis/util/progress.h"
 #include "commands.h"
@@ -27,10 +28,7 @@ struct Options {
 };
 
 tokenize::BpeTokenizer load_tokenizer(const Options& opt) {
-  if (opt.tokenizer.ends_with(".tiktoken"))
-    return tokenize::BpeTokenizer::from_tiktoken(opt.tokenizer, opt.encoding);
-  throw_file_error(opt.tokenizer,
-                   "unsupported tokenizer file (supported so far: .tiktoken rank files)");
+  return tokenize::load_tokenizer(opt.tokenizer, opt.encoding);
 }
 
 // Reads IN line by line; `convert` turns one parsed JSON object into the
@@ -73,7 +71,7 @@ void add_tokenizer_command(CLI::App& app) {
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--tokenizer", opt->tokenizer,
                     "Tokenizer file: a .tiktoken rank file (r50k_base/gpt2, p50k_base, p50k_edit, "
-                    "cl100k_base, o200k_base)")
+                    "cl100k_base, o200k_base), or GPT-2's vocab.json with merges.txt beside it")
         ->required();
     cmd->add_option("--encoding", opt->encoding,
                     "Encoding of a .tiktoken file (default: from its file name)");

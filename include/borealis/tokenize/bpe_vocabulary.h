@@ -5,6 +5,7 @@
 // this; Hugging Face BPE files convert to it (merge order = rank order).
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,16 @@ class BpeVocabulary {
   // Reads a .tiktoken rank file: one "<base64 bytes> <rank>" per line.
   // Throws borealis::Error naming the file and line on any malformed entry.
   static BpeVocabulary load_tiktoken(const std::string& path);
+
+  // Reads GPT-2's vocab.json (token -> id, tokens spelled in GPT-2's
+  // byte-to-unicode alphabet) and merges.txt (one "a b" merge per line, in
+  // priority order). The vocabulary is the 256 byte tokens plus one token per
+  // merge; every other vocab.json entry (e.g. <|endoftext|>) is returned in
+  // `special_tokens`. Merge priority must agree with id order (true of GPT-2
+  // and of every tokenizer made from a tiktoken rank file); otherwise this
+  // throws, since the rank-based merge loop would not reproduce it.
+  static BpeVocabulary load_gpt2(const std::string& vocab_json, const std::string& merges_txt,
+                                 std::map<std::string, TokenId>& special_tokens);
 
   // Adds a token; a byte string or rank already present is an error.
   void add(std::string_view bytes, TokenId rank);
