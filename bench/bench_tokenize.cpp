@@ -18,6 +18,7 @@
 
 #include "borealis/curate/default_corpus.h"
 #include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/tokenize/bpe_tokenizer.h"
 #include "borealis/tokenize/jsonl_to_dataset.h"
 
 using namespace borealis;

@@ -111,6 +111,12 @@ void BpeTokenizer::encode(std::string_view text, std::vector<TokenId>& out,
   if (pos < text.size()) encode_ordinary(text.substr(pos), out);
 }
 
+std::optional<TokenId> BpeTokenizer::end_of_document() const {
+  auto it = special_tokens_.find("<|endoftext|>");
+  if (it == special_tokens_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string BpeTokenizer::decode(std::span<const TokenId> ids) const {
   std::string text;
   for (TokenId id : ids) {

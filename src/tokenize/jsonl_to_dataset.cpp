@@ -31,7 +31,7 @@ nlohmann::json file_identity(const std::string& path) {
 }
 
 // Everything that changes the output; equal records mean equal outputs.
-nlohmann::json run_record(const BpeTokenizer& tokenizer, const std::string& tokenizer_path,
+nlohmann::json run_record(const Tokenizer& tokenizer, const std::string& tokenizer_path,
                           const std::vector<std::string>& inputs,
                           const JsonlTokenizeOptions& options) {
   nlohmann::json record;
@@ -48,11 +48,11 @@ nlohmann::json run_record(const BpeTokenizer& tokenizer, const std::string& toke
   return record;
 }
 
-TokenId end_of_text_id(const BpeTokenizer& tokenizer) {
-  auto it = tokenizer.special_tokens().find("<|endoftext|>");
-  if (it == tokenizer.special_tokens().end())
-    throw Error(fmt::format("--append-eod: tokenizer {} has no <|endoftext|> token", tokenizer.name()));
-  return it->second;
+TokenId end_of_text_id(const Tokenizer& tokenizer) {
+  const auto eod = tokenizer.end_of_document();
+  if (!eod)
+    throw Error(fmt::format("--append-eod: tokenizer {} has no end-of-document token", tokenizer.name()));
+  return *eod;
 }
 
 // One input line, tokenized (or why it could not be).
@@ -64,7 +64,7 @@ struct LineResult {
   bool empty = false;
 };
 
-LineResult tokenize_line(const BpeTokenizer& tokenizer, const std::string& line, std::string& clean,
+LineResult tokenize_line(const Tokenizer& tokenizer, const std::string& line, std::string& clean,
                          const JsonlTokenizeOptions& options, TokenId eod) {
   LineResult r;
   r.replaced = util::sanitize_utf8(line, clean);
@@ -91,7 +91,7 @@ LineResult tokenize_line(const BpeTokenizer& tokenizer, const std::string& line,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JsonlTokenizeSummary, documents, tokens, text_bytes, bad_lines,
                                    invalid_utf8_replaced, empty_documents)
 
-JsonlTokenizeSummary tokenize_jsonl_to_dataset(const BpeTokenizer& tokenizer,
+JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
                                                const std::string& tokenizer_path,
                                                const std::vector<std::string>& inputs,
                                                const std::string& output_prefix_or_path,

@@ -2,11 +2,18 @@
 
 #include <filesystem>
 
+#include "borealis/tokenize/sentencepiece_tokenizer.h"
 #include "borealis/util/error.h"
 
 namespace borealis::tokenize {
 
-BpeTokenizer load_tokenizer(const std::string& spec, const std::string& encoding) {
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& spec, const std::string& encoding) {
+  if (std::filesystem::path(spec).extension() == ".model")
+    return std::make_unique<SentencePieceTokenizer>(spec);
+  return std::make_unique<BpeTokenizer>(load_bpe_tokenizer(spec, encoding));
+}
+
+BpeTokenizer load_bpe_tokenizer(const std::string& spec, const std::string& encoding) {
   const std::filesystem::path path(spec);
   if (path.extension() == ".tiktoken") return BpeTokenizer::from_tiktoken(spec, encoding);
   if (path.extension() == ".json" && path.filename() != "tokenizer.json") {
@@ -23,10 +30,9 @@ BpeTokenizer load_tokenizer(const std::string& spec, const std::string& encoding
   }
   if (path.filename() == "tokenizer.json")
     throw_file_error(spec, "Hugging Face tokenizer.json is not supported yet");
-  if (path.extension() == ".model")
-    throw_file_error(spec, "SentencePiece models are not supported yet");
   throw_file_error(spec,
-                   "unknown tokenizer file (expected .tiktoken, or vocab.json with merges.txt)");
+                   "unknown tokenizer file (expected .tiktoken, vocab.json with merges.txt, or a "
+                   "SentencePiece .model)");
 }
 
 }  // namespace borealis::tokenize

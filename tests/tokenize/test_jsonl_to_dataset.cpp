@@ -11,6 +11,7 @@
 
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/io/line_reader.h"
+#include "borealis/tokenize/bpe_tokenizer.h"
 #include "borealis/tokenize/jsonl_to_dataset.h"
 #include "borealis/util/error.h"
 #include "borealis/util/utf8.h"

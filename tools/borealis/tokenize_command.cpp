@@ -29,7 +29,8 @@ void add_tokenize_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "tokenize", "Tokenize JSONL corpora (.jsonl, .jsonl.gz, .jsonl.zst) into a .bin/.idx dataset");
   cmd->add_option("--tokenizer", opt->tokenizer,
-                  "Tokenizer: a .tiktoken rank file, or GPT-2's vocab.json with merges.txt beside it")
+                  "Tokenizer: a .tiktoken rank file, GPT-2's vocab.json with merges.txt beside it, "
+                  "or a SentencePiece .model")
       ->required();
   cmd->add_option("--encoding", opt->encoding,
                   "Encoding of a .tiktoken file (default: from its file name)");
@@ -60,7 +61,7 @@ void add_tokenize_command(CLI::App& app) {
         opt->allow_special ? tokenize::SpecialTokens::kAll : tokenize::SpecialTokens::kNone;
     util::ProgressLine progress("tokenize", 0, "bytes");
     const auto s = tokenize::tokenize_jsonl_to_dataset(
-        tokenizer, opt->tokenizer, opt->inputs, opt->output_prefix, opt->run,
+        *tokenizer, opt->tokenizer, opt->inputs, opt->output_prefix, opt->run,
         [&](std::uint64_t docs, std::uint64_t bytes) {
           progress.update(bytes, fmt::format("{} docs", util::format_count(docs)));
         });

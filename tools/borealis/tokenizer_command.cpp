@@ -27,7 +27,7 @@ struct Options {
   bool allow_special = false;
 };
 
-tokenize::BpeTokenizer load_tokenizer(const Options& opt) {
+std::unique_ptr<tokenize::Tokenizer> load_tokenizer(const Options& opt) {
   return tokenize::load_tokenizer(opt.tokenizer, opt.encoding);
 }
 
@@ -71,7 +71,8 @@ void add_tokenizer_command(CLI::App& app) {
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--tokenizer", opt->tokenizer,
                     "Tokenizer file: a .tiktoken rank file (r50k_base/gpt2, p50k_base, p50k_edit, "
-                    "cl100k_base, o200k_base), or GPT-2's vocab.json with merges.txt beside it")
+                    "cl100k_base, o200k_base), GPT-2's vocab.json with merges.txt beside it, or a "
+                    "SentencePiece .model")
         ->required();
     cmd->add_option("--encoding", opt->encoding,
                     "Encoding of a .tiktoken file (default: from its file name)");
@@ -94,7 +95,7 @@ void add_tokenizer_command(CLI::App& app) {
       if (it == j.end() || !it->is_string())
         throw Error(fmt::format("missing string key \"{}\"", opt->json_key));
       ids.clear();
-      tokenizer.encode(it->get_ref<const std::string&>(), ids, allowed);
+      tokenizer->encode(it->get_ref<const std::string&>(), ids, allowed);
       return nlohmann::json{{"ids", ids}};
     });
   });
@@ -110,7 +111,7 @@ void add_tokenizer_command(CLI::App& app) {
         if (!v.is_number_unsigned()) throw Error("ids must be non-negative integers");
         ids.push_back(v.get<tokenize::TokenId>());
       }
-      return nlohmann::json{{"text", tokenizer.decode(ids)}};
+      return nlohmann::json{{"text", tokenizer->decode(ids)}};
     });
   });
 }

@@ -12,6 +12,7 @@
 
 #include "borealis/tokenize/bpe_vocabulary.h"
 #include "borealis/tokenize/regex_splitter.h"
+#include "borealis/tokenize/tokenizer.h"
 
 namespace borealis::tokenize {
 
@@ -27,12 +28,7 @@ const EncodingSpec* find_encoding(std::string_view name);
 // The names find_encoding knows, for error messages and --help.
 std::string known_encoding_names();
 
-enum class SpecialTokens {
-  kNone,  // special-token strings are ordinary text (tiktoken's encode_ordinary)
-  kAll,   // every special-token string in the text becomes its id
-};
-
-class BpeTokenizer {
+class BpeTokenizer : public Tokenizer {
  public:
   // `encoding` empty: taken from the file name ("cl100k_base.tiktoken").
   static BpeTokenizer from_tiktoken(const std::string& path, std::string encoding = "");
@@ -40,22 +36,18 @@ class BpeTokenizer {
   BpeTokenizer(std::string name, BpeVocabulary vocab, const std::string& pattern,
                std::map<std::string, TokenId> special_tokens);
 
-  // Appends the ids of `text` (valid UTF-8; throws borealis::Error otherwise).
+  using Tokenizer::encode;
   void encode(std::string_view text, std::vector<TokenId>& out,
-              SpecialTokens allowed = SpecialTokens::kNone) const;
-  std::vector<TokenId> encode(std::string_view text,
-                              SpecialTokens allowed = SpecialTokens::kNone) const {
-    std::vector<TokenId> ids;
-    encode(text, ids, allowed);
-    return ids;
-  }
+              SpecialTokens allowed = SpecialTokens::kNone) const override;
   // The bytes of the tokens, concatenated (may be partial UTF-8 for a
   // sequence cut inside a character). Throws on an unknown id.
-  std::string decode(std::span<const TokenId> ids) const;
+  std::string decode(std::span<const TokenId> ids) const override;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
   // One past the largest id, specials included: the embedding size needed.
-  TokenId vocab_size() const { return vocab_size_; }
+  TokenId vocab_size() const override { return vocab_size_; }
+  // <|endoftext|> when the encoding has it.
+  std::optional<TokenId> end_of_document() const override;
   const std::map<std::string, TokenId>& special_tokens() const { return special_tokens_; }
   const BpeVocabulary& vocabulary() const { return vocab_; }
 

@@ -10,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "borealis/tokenize/tokenizer.h"
+
 namespace borealis::tokenize {
 
-using TokenId = std::uint32_t;
 
 class BpeVocabulary {
  public:

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/tokenize/tokenizer.h"
 
 namespace borealis::tokenize {
 
 struct JsonlTokenizeOptions {
   std::string json_key = "text";
-  bool append_eod = false;      // end every document with the tokenizer's <|endoftext|>
+  bool append_eod = false;      // end every document with the tokenizer's end-of-document id
   bool skip_bad_lines = false;  // count and skip lines that are not JSON or lack the key
   bool drop_empty = false;      // drop empty documents instead of keeping zero-length ones
   SpecialTokens allowed_special = SpecialTokens::kNone;
@@ -37,7 +37,7 @@ using JsonlTokenizeProgress = std::function<void(std::uint64_t, std::uint64_t)>;
 // Writes OUTPUT_PREFIX.{bin,idx} atomically, then OUTPUT_PREFIX.done.json
 // recording the inputs (path, size, mtime), tokenizer and options. If that
 // record matches and the dataset validates, nothing is redone (reused=true).
-JsonlTokenizeSummary tokenize_jsonl_to_dataset(const BpeTokenizer& tokenizer,
+JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
                                                const std::string& tokenizer_path,
                                                const std::vector<std::string>& inputs,
                                                const std::string& output_prefix,
