@@ -41,6 +41,7 @@ nlohmann::json run_record(const Tokenizer& tokenizer, const std::string& tokeniz
   record["inputs"] = nlohmann::json::array();
   for (const auto& in : inputs) record["inputs"].push_back(file_identity(in));
   record["options"] = {{"json_key", options.json_key},
+                       {"prepend_bos", options.prepend_bos},
                        {"append_eod", options.append_eod},
                        {"skip_bad_lines", options.skip_bad_lines},
                        {"drop_empty", options.drop_empty},
@@ -65,7 +66,7 @@ struct LineResult {
 };
 
 LineResult tokenize_line(const Tokenizer& tokenizer, const std::string& line, std::string& clean,
-                         const JsonlTokenizeOptions& options, TokenId eod) {
+                         const JsonlTokenizeOptions& options, TokenId bos, TokenId eod) {
   LineResult r;
   r.replaced = util::sanitize_utf8(line, clean);
   const auto j = nlohmann::json::parse(clean, nullptr, /*allow_exceptions=*/false);
@@ -81,6 +82,7 @@ LineResult tokenize_line(const Tokenizer& tokenizer, const std::string& line, st
   const auto& text = it->get_ref<const std::string&>();
   r.empty = text.empty();
   r.text_bytes = text.size();
+  if (options.prepend_bos) r.ids.push_back(bos);
   tokenizer.encode(text, r.ids, options.allowed_special);
   if (options.append_eod) r.ids.push_back(eod);
   return r;
@@ -100,6 +102,11 @@ JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
   if (inputs.empty()) throw Error("tokenize: no input files given");
   const std::string prefix = data::dataset_prefix(output_prefix_or_path);
   const std::string done_path = prefix + ".done.json";
+  if (const auto parent = std::filesystem::path(prefix).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw_file_error(parent.string(), "cannot create output directory: {}", ec.message());
+  }
   const nlohmann::json record = run_record(tokenizer, tokenizer_path, inputs, options);
 
   // Resume: a complete earlier run with the same inputs and settings is kept.
@@ -121,6 +128,14 @@ JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
   std::filesystem::remove(done_path);
 
   const TokenId eod = options.append_eod ? end_of_text_id(tokenizer) : 0;
+  TokenId bos = 0;
+  if (options.prepend_bos) {
+    const auto id = tokenizer.beginning_of_document();
+    if (!id)
+      throw Error(fmt::format("--prepend-bos: tokenizer {} has no beginning-of-document token",
+                              tokenizer.name()));
+    bos = *id;
+  }
   data::IndexedDatasetWriter writer(prefix, data::optimal_token_dtype(tokenizer.vocab_size()));
   JsonlTokenizeSummary summary;
   const unsigned workers = std::max(1u, options.workers);
@@ -137,7 +152,7 @@ JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
     std::string clean;
     for (std::size_t k = begin; k < end; ++k) {
       try {
-        results[k] = tokenize_line(tokenizer, batch[k], clean, options, eod);
+        results[k] = tokenize_line(tokenizer, batch[k], clean, options, bos, eod);
       } catch (const std::exception& e) {  // never let an exception end a worker thread
         results[k] = LineResult{};
         results[k].error = e.what();

@@ -279,11 +279,11 @@ TEST(Cli, TokenizeJsonlIntoADatasetAndResume) {
     in << R"({"text":"Water is H2O."})" << "\n" << R"({"text":"Salt is NaCl."})" << "\n";
   }
   const std::string args = "tokenize --tokenizer " + vocab + " --input " + (dir / "docs.jsonl") +
-                           " --output-prefix " + (dir / "sci") + " --append-eod --workers 2";
+                           " --output-prefix " + (dir / "new/dir/sci") + " --append-eod --workers 2";
   auto r = run_borealis(args);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "tokenized 2 documents")) << r.output;
-  r = run_borealis("data inspect --json " + (dir / "sci"));
+  r = run_borealis("data inspect --json " + (dir / "new/dir/sci"));  // directories created
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
   EXPECT_EQ(j["documents"], 2);

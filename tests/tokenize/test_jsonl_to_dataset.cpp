@@ -89,6 +89,20 @@ TEST(JsonlToDataset, PlainGzipAndZstdGiveTheSameExactIds) {
   EXPECT_EQ(std::count(first[2].begin(), first[2].end(), 50256u), 1);
 }
 
+TEST(JsonlToDataset, PrependBosNeedsATokenizerWithOne) {
+  TempDir dir;
+  write_text(dir / "a.jsonl", kCorpus);
+  JsonlTokenizeOptions opt;
+  opt.prepend_bos = true;
+  try {
+    tokenize_jsonl_to_dataset(gpt2(), kVocab, {dir / "a.jsonl"}, dir / "out", opt);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has no beginning-of-document token"), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.idx"));
+}
+
 TEST(JsonlToDataset, DropEmptyAndNoEod) {
   TempDir dir;
   write_text(dir / "a.jsonl", kCorpus);

@@ -90,9 +90,11 @@ TEST_P(SentencePieceOracle, MatchesSpmEncode) {
   std::ofstream(dir / "docs.jsonl") << "{\"text\": \"The proton binds the substrate.\"}\n";
   JsonlTokenizeOptions opt;
   opt.append_eod = true;
+  opt.prepend_bos = true;
   tokenize_jsonl_to_dataset(*tok, dir / "m.model", {dir / "docs.jsonl"}, dir / "ds", opt);
   const auto ds = data::IndexedDataset::open(dir / "ds", data::Verify::kFull);
-  auto ids = tok->encode("The proton binds the substrate.");
+  std::vector<TokenId> ids = {1};  // spm_train's default <s>
+  for (TokenId id : tok->encode("The proton binds the substrate.")) ids.push_back(id);
   ids.push_back(2);
   const auto seq = ds.sequence<std::uint16_t>(0);
   EXPECT_EQ(std::vector<TokenId>(seq.begin(), seq.end()), ids);

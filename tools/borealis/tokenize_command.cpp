@@ -1,6 +1,7 @@
 // `borealis tokenize`: JSONL corpora -> a Megatron .bin/.idx dataset.
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <string>
@@ -40,7 +41,10 @@ void add_tokenize_command(CLI::App& app) {
       ->required();
   cmd->add_option("--json-key", opt->run.json_key, "Key holding each document's text")
       ->capture_default_str();
-  cmd->add_flag("--append-eod", opt->run.append_eod, "End every document with <|endoftext|>");
+  cmd->add_flag("--append-eod", opt->run.append_eod,
+                "End every document with the end-of-document token (<|endoftext|>, </s>)");
+  cmd->add_flag("--prepend-bos", opt->run.prepend_bos,
+                "Start every document with the beginning-of-document token (SentencePiece <s>)");
   cmd->add_flag("--skip-bad-lines", opt->run.skip_bad_lines,
                 "Count and skip lines that are not JSON objects or lack the key (default: stop "
                 "with an error naming the file and line)");
@@ -59,18 +63,25 @@ void add_tokenize_command(CLI::App& app) {
     const auto tokenizer = tokenize::load_tokenizer(opt->tokenizer, opt->encoding);
     opt->run.allowed_special =
         opt->allow_special ? tokenize::SpecialTokens::kAll : tokenize::SpecialTokens::kNone;
-    util::ProgressLine progress("tokenize", 0, "bytes");
+    util::ProgressLine progress("tokenize (input bytes)", 0, "bytes");
+    const auto start = std::chrono::steady_clock::now();
     const auto s = tokenize::tokenize_jsonl_to_dataset(
         *tokenizer, opt->tokenizer, opt->inputs, opt->output_prefix, opt->run,
         [&](std::uint64_t docs, std::uint64_t bytes) {
-          progress.update(bytes, fmt::format("{} docs", util::format_count(docs)));
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          progress.update(bytes, fmt::format("{} docs, {:.0f} docs/s", util::format_count(docs),
+                                             seconds > 0 ? static_cast<double>(docs) / seconds : 0.0));
         });
     if (s.reused) {
       fmt::print("{}: already complete ({} documents, {} tokens); nothing to do\n",
                  opt->output_prefix, util::format_count(s.documents), util::format_count(s.tokens));
       return;
     }
-    progress.finish(fmt::format("{} docs", util::format_count(s.documents)));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.finish(fmt::format("{} docs, {:.0f} docs/s", util::format_count(s.documents),
+                                seconds > 0 ? static_cast<double>(s.documents) / seconds : 0.0));
     fmt::print(
         "tokenized {} documents ({} of text) into {} tokens -> {}.bin/.idx; {} bad lines skipped, "
         "{} invalid UTF-8 sequences replaced, {} empty documents {}\n",

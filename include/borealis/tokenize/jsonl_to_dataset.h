@@ -14,6 +14,7 @@ namespace borealis::tokenize {
 
 struct JsonlTokenizeOptions {
   std::string json_key = "text";
+  bool prepend_bos = false;     // start every document with the tokenizer's beginning-of-document id
   bool append_eod = false;      // end every document with the tokenizer's end-of-document id
   bool skip_bad_lines = false;  // count and skip lines that are not JSON or lack the key
   bool drop_empty = false;      // drop empty documents instead of keeping zero-length ones

@@ -29,7 +29,7 @@ class SentencePieceTokenizer : public Tokenizer {
   TokenId vocab_size() const override;
   // The model's </s> (eos) id, if it has one.
   std::optional<TokenId> end_of_document() const override;
-  std::optional<TokenId> beginning_of_document() const;
+  std::optional<TokenId> beginning_of_document() const override;
 
  private:
   std::string name_;

@@ -40,6 +40,9 @@ class Tokenizer {
   virtual TokenId vocab_size() const = 0;
   // The id Megatron's --append-eod appends (<|endoftext|>, or </s>), if any.
   virtual std::optional<TokenId> end_of_document() const = 0;
+  // The id a model expects at the start of a document (SentencePiece's <s>),
+  // if the tokenizer has one; the OpenAI encodings do not.
+  virtual std::optional<TokenId> beginning_of_document() const { return std::nullopt; }
 };
 
 }  // namespace borealis::tokenize
