@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "borealis/util/error.h"
+
 namespace borealis::test {
 
 inline std::string data_dir() { return BOREALIS_TEST_DATA; }
@@ -72,6 +74,17 @@ inline CommandResult run_borealis(const std::string& args) {
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+// Runs `body` and returns the borealis::Error message it throws ("" if none).
+template <typename F>
+std::string error_of(F&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline std::size_t count_lines(const std::string& text) {

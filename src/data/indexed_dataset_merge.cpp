@@ -84,11 +84,7 @@ MergeSummary merge_indexed_datasets(const std::string& output_prefix_or_path,
   summary.documents = document_indices - 1;
   summary.tokens = summary.bin_bytes / first.item_size();
 
-  if (const auto parent = std::filesystem::path(output_prefix).parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) throw_file_error(parent.string(), "cannot create output directory: {}", ec.message());
-  }
+  io::create_parent_directories(output_prefix);
   io::AtomicOutputFile bin(data_path(output_prefix));
   io::AtomicOutputFile idx(index_path(output_prefix));
   write_index_header(idx, first.dtype(), summary.sequences, document_indices);

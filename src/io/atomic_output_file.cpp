@@ -152,6 +152,14 @@ void write_file_atomically(const std::string& path, std::string_view text) {
   out.commit();
 }
 
+void create_parent_directories(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) throw_file_error(parent.string(), "cannot create output directory: {}", ec.message());
+}
+
 void sync_parent_directory(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   const std::string dir = parent.empty() ? std::string(".") : parent.string();

@@ -102,11 +102,7 @@ JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
   if (inputs.empty()) throw Error("tokenize: no input files given");
   const std::string prefix = data::dataset_prefix(output_prefix_or_path);
   const std::string done_path = prefix + ".done.json";
-  if (const auto parent = std::filesystem::path(prefix).parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) throw_file_error(parent.string(), "cannot create output directory: {}", ec.message());
-  }
+  io::create_parent_directories(prefix);
   const nlohmann::json record = run_record(tokenizer, tokenizer_path, inputs, options);
 
   // Resume: a complete earlier run with the same inputs and settings is kept.

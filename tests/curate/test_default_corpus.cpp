@@ -37,15 +37,7 @@ std::vector<ordered_json> collect(Convert&& convert) {
   return docs;
 }
 
-template <typename F>
-std::string error_of(F&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 // Every line must parse as a JSON object with string id/source/text.
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {

@@ -21,16 +21,7 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
-// Runs `body` and returns the borealis::Error message it throws ("" if none).
-template <typename F>
-std::string error_of(F&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(DictdNumber, DecodesBase64MostSignificantFirst) {
   EXPECT_EQ(decode_dictd_number("A"), 0u);

@@ -73,6 +73,10 @@ class AtomicOutputFile {
 // Writes `text` to `path` atomically (small files: manifests, JSON).
 void write_file_atomically(const std::string& path, std::string_view text);
 
+// Creates the missing directories above `path` (for output prefixes given
+// with new directories). Throws borealis::Error naming the directory.
+void create_parent_directories(const std::string& path);
+
 // fsync the directory holding `path`, so renames into it survive power loss.
 void sync_parent_directory(const std::string& path);
 
