@@ -78,6 +78,7 @@ BpeTokenizer::BpeTokenizer(std::string name, BpeVocabulary vocab, const std::str
     vocab_size_ = std::max(vocab_size_, id + 1);
   }
   for (const auto& [text, id] : special_tokens_) special_by_id_[id] = text;
+  special_matcher_ = SpecialTokenMatcher(special_tokens_);
 }
 
 void BpeTokenizer::encode_ordinary(std::string_view text, std::vector<TokenId>& out) const {
@@ -94,19 +95,11 @@ void BpeTokenizer::encode(std::string_view text, std::vector<TokenId>& out,
   // text before it, emit the special id, and go on after it.
   std::size_t pos = 0;
   while (pos < text.size()) {
-    std::size_t best = std::string_view::npos;
-    const std::pair<const std::string, TokenId>* found = nullptr;
-    for (const auto& entry : special_tokens_) {
-      const std::size_t at = text.find(entry.first, pos);
-      if (at < best || (at == best && found != nullptr && entry.first.size() > found->first.size())) {
-        best = at;
-        found = &entry;
-      }
-    }
-    if (found == nullptr || best == std::string_view::npos) break;
-    encode_ordinary(text.substr(pos, best - pos), out);
-    out.push_back(found->second);
-    pos = best + found->first.size();
+    const auto match = special_matcher_.find(text, pos);
+    if (match.position == std::string_view::npos) break;
+    encode_ordinary(text.substr(pos, match.position - pos), out);
+    out.push_back(match.id);
+    pos = match.position + match.length;
   }
   if (pos < text.size()) encode_ordinary(text.substr(pos), out);
 }

@@ -10,6 +10,7 @@
 
 #include "borealis/io/mapped_file.h"
 #include "borealis/io/read_file.h"
+#include "borealis/tokenize/byte_level_alphabet.h"
 #include "borealis/util/utf8.h"
 #include "borealis/util/error.h"
 
@@ -93,46 +94,6 @@ BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
 }
 
 namespace {
-
-// GPT-2 spells each byte as one printable code point: bytes that are already
-// printable Latin-1 map to themselves, the other 68 to U+0100 upwards in
-// byte order. Returns the inverse (code point -> byte), -1 where unmapped.
-const std::vector<int>& gpt2_unicode_to_byte() {
-  static const std::vector<int> table = [] {
-    std::vector<int> t(0x200, -1);
-    int next = 0x100;
-    for (int b = 0; b < 256; ++b) {
-      const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      t[printable ? b : next++] = b;
-    }
-    return t;
-  }();
-  return table;
-}
-
-// Decodes a GPT-2-alphabet token to its bytes; false if a character is not
-// in the alphabet.
-bool gpt2_token_bytes(std::string_view utf8, std::string& out) {
-  out.clear();
-  const auto& table = gpt2_unicode_to_byte();
-  for (std::size_t i = 0; i < utf8.size();) {
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    char32_t cp;
-    if (c < 0x80) {
-      cp = c;
-      i += 1;
-    } else if ((c & 0xE0) == 0xC0 && i + 1 < utf8.size()) {
-      cp = (static_cast<char32_t>(c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F);
-      i += 2;
-    } else {
-      return false;  // the alphabet is all below U+0200
-    }
-    if (cp >= table.size() || table[cp] < 0) return false;
-    out.push_back(static_cast<char>(table[cp]));
-  }
-  return true;
-}
-
 inline std::uint64_t hash_bytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 }  // namespace
 
@@ -151,14 +112,12 @@ BpeVocabulary BpeVocabulary::load_gpt2(const std::string& vocab_json,
   std::string bytes;
   std::map<std::string, bool, std::less<>> ordinary;
   // The 256 single-byte tokens.
-  const auto& table = gpt2_unicode_to_byte();
-  for (std::size_t cp = 0; cp < table.size(); ++cp) {
-    if (table[cp] < 0) continue;
-    std::string spelled;
-    util::append_utf8(spelled, static_cast<char32_t>(cp));
+  for (int b = 0; b < 256; ++b) {
+    const std::string byte(1, static_cast<char>(b));
+    const std::string spelled = byte_level_encode(byte);
     auto it = id_of.find(spelled);
-    if (it == id_of.end()) throw_file_error(vocab_json, "lacks the token for byte 0x{:02x}", table[cp]);
-    vocab.add(std::string(1, static_cast<char>(table[cp])), it->second);
+    if (it == id_of.end()) throw_file_error(vocab_json, "lacks the token for byte 0x{:02x}", b);
+    vocab.add(byte, it->second);
     ordinary[spelled] = true;
   }
   // One token per merge, in priority order.
@@ -188,7 +147,7 @@ BpeVocabulary BpeVocabulary::load_gpt2(const std::string& vocab_json,
                        line_no, merged, it->second, previous);
     }
     previous = it->second;
-    if (!gpt2_token_bytes(merged, bytes))
+    if (!byte_level_decode(merged, bytes))
       throw_file_error(vocab_json, "token '{}' is not in GPT-2's byte alphabet", merged);
     vocab.add(bytes, it->second);
     ordinary[merged] = true;

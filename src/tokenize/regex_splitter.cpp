@@ -86,6 +86,24 @@ RegexSplitter& RegexSplitter::operator=(RegexSplitter&&) noexcept = default;
 
 void RegexSplitter::split(std::string_view text,
                           const std::function<void(std::string_view)>& on_piece) const {
+  for_each_match(text, [&](std::size_t begin, std::size_t end) {
+    on_piece(text.substr(begin, end - begin));
+  });
+}
+
+void RegexSplitter::split_isolated(std::string_view text,
+                                   const std::function<void(std::string_view)>& on_piece) const {
+  std::size_t done = 0;
+  for_each_match(text, [&](std::size_t begin, std::size_t end) {
+    if (begin > done) on_piece(text.substr(done, begin - done));
+    on_piece(text.substr(begin, end - begin));
+    done = end;
+  });
+  if (done < text.size()) on_piece(text.substr(done));
+}
+
+void RegexSplitter::for_each_match(
+    std::string_view text, const std::function<void(std::size_t, std::size_t)>& on_match) const {
   MatchData match(compiled_->code);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   PCRE2_SIZE start = 0;
@@ -111,7 +129,7 @@ void RegexSplitter::split(std::string_view text,
         ++start;
       continue;
     }
-    on_piece(text.substr(begin, end - begin));
+    on_match(begin, end);
     start = end;
   }
 }

@@ -12,6 +12,7 @@
 
 #include "borealis/tokenize/bpe_vocabulary.h"
 #include "borealis/tokenize/regex_splitter.h"
+#include "borealis/tokenize/special_token_matcher.h"
 #include "borealis/tokenize/tokenizer.h"
 
 namespace borealis::tokenize {
@@ -59,6 +60,7 @@ class BpeTokenizer : public Tokenizer {
   RegexSplitter splitter_;
   std::map<std::string, TokenId> special_tokens_;
   std::map<TokenId, std::string> special_by_id_;
+  SpecialTokenMatcher special_matcher_;
   TokenId vocab_size_ = 0;
 };
 

@@ -24,9 +24,17 @@ class RegexSplitter {
   // tiktoken does. Throws borealis::Error on invalid UTF-8.
   void split(std::string_view text, const std::function<void(std::string_view)>& on_piece) const;
 
+  // Hugging Face's Split with behavior "Isolated": every match is a piece,
+  // and so is every non-empty stretch of text between matches.
+  void split_isolated(std::string_view text,
+                      const std::function<void(std::string_view)>& on_piece) const;
+
   const std::string& pattern() const { return pattern_; }
 
  private:
+  // Calls on_match(begin, end) for every non-empty match, left to right.
+  void for_each_match(std::string_view text,
+                      const std::function<void(std::size_t, std::size_t)>& on_match) const;
   struct Compiled;
   std::string pattern_;
   std::unique_ptr<Compiled> compiled_;

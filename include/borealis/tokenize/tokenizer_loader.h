@@ -2,6 +2,7 @@
 // One place that turns a tokenizer SPEC (a path) into a tokenizer, so every
 // command accepts the same files:
 //   *.tiktoken                   OpenAI rank file; encoding from the file name or `encoding`
+//   tokenizer.json (any .json)   Hugging Face byte-level BPE tokenizer
 //   vocab.json / encoder.json    GPT-2 vocabulary, with merges.txt or vocab.bpe beside it
 //   *.model                      SentencePiece model
 

@@ -1,0 +1,71 @@
+#pragma once
+// Hugging Face's BPE merge rule: a word starts as one token per byte, and the
+// listed merge (left, right) -> result with the lowest rank (its line in the
+// merges list; the leftmost on ties) is applied until no listed pair is
+// adjacent. Unlike tiktoken's rule (any adjacent pair whose concatenation is
+// a token), only the listed pairs merge, so a vocabulary whose merge order
+// differs from its id order -- or that has tokens no merge produces -- is
+// encoded exactly as the `tokenizers` library does.
+//
+// Short words use an O(n^2) scan over a stack buffer; long ones (DNA,
+// base64, a 100 KB "word") a heap keyed by (rank, position), O(n log n),
+// which applies the merges in the same order.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "borealis/tokenize/tokenizer.h"
+
+namespace borealis::tokenize {
+
+class BpeMergeTable {
+ public:
+  struct Merge {
+    std::uint32_t rank;
+    TokenId result;
+  };
+
+  // A later merge of the same pair replaces the earlier one (as in
+  // `tokenizers`, which collects the list into a hash map).
+  void add(TokenId left, TokenId right, std::uint32_t rank, TokenId result);
+  // nullptr if (left, right) is not a listed merge. The hot path: one
+  // multiplicative hash of the 64-bit pair and usually one probe.
+  const Merge* find(TokenId left, TokenId right) const {
+    if (slots_.empty()) return nullptr;
+    const std::uint64_t key = pair_key(left, right);
+    for (std::size_t i = slot_of(key);; i = (i + 1) & (slots_.size() - 1)) {
+      const Slot& s = slots_[i];
+      if (s.key == key) return &s.merge;
+      if (s.key == kEmpty) return nullptr;
+    }
+  }
+  std::size_t size() const { return count_; }
+
+  // Applies the merges to `word` (the per-byte token ids) and appends the
+  // resulting ids to `out`.
+  void merge(std::span<const TokenId> word, std::vector<TokenId>& out) const;
+  // The two strategies, exposed so tests can check they agree.
+  void merge_quadratic(std::span<const TokenId> word, std::vector<TokenId>& out) const;
+  void merge_heap(std::span<const TokenId> word, std::vector<TokenId>& out) const;
+
+ private:
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  static std::uint64_t pair_key(TokenId left, TokenId right) {
+    return (static_cast<std::uint64_t>(left) << 32) | right;
+  }
+  std::size_t slot_of(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  struct Slot {
+    std::uint64_t key = kEmpty;
+    Merge merge{};
+  };
+  void grow();
+
+  std::vector<Slot> slots_;  // power-of-two size, at most half full
+  unsigned shift_ = 64;
+  std::size_t count_ = 0;
+};
+
+}  // namespace borealis::tokenize

@@ -1,0 +1,121 @@
+#include "borealis/tokenize/bpe_merge_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <queue>
+
+namespace borealis::tokenize {
+
+namespace {
+constexpr std::uint32_t kNoMerge = 0xFFFFFFFFu;
+constexpr std::size_t kHeapThreshold = 128;
+}  // namespace
+
+void BpeMergeTable::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  const std::size_t size = std::max<std::size_t>(1024, old.size() * 2);
+  slots_.assign(size, Slot{});
+  shift_ = 64u - static_cast<unsigned>(std::countr_zero(size));
+  for (const Slot& s : old) {
+    if (s.key == kEmpty) continue;
+    std::size_t i = slot_of(s.key);
+    while (slots_[i].key != kEmpty) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = s;
+  }
+}
+
+void BpeMergeTable::add(TokenId left, TokenId right, std::uint32_t rank, TokenId result) {
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  const std::uint64_t key = pair_key(left, right);
+  std::size_t i = slot_of(key);
+  while (slots_[i].key != kEmpty && slots_[i].key != key) i = (i + 1) & (slots_.size() - 1);
+  if (slots_[i].key == kEmpty) ++count_;
+  slots_[i] = Slot{key, Merge{rank, result}};
+}
+
+void BpeMergeTable::merge(std::span<const TokenId> word, std::vector<TokenId>& out) const {
+  if (word.size() < kHeapThreshold) {
+    merge_quadratic(word, out);
+  } else {
+    merge_heap(word, out);
+  }
+}
+
+void BpeMergeTable::merge_quadratic(std::span<const TokenId> word, std::vector<TokenId>& out) const {
+  if (word.size() >= kHeapThreshold) {
+    merge_heap(word, out);  // too long for the stack buffers below
+    return;
+  }
+  // ids[i] is part i; rank[i] the rank of merging part i with part i+1.
+  TokenId ids[kHeapThreshold];
+  std::uint32_t rank[kHeapThreshold];
+  std::size_t n = word.size();
+  std::copy(word.begin(), word.end(), ids);
+  auto rank_at = [&](std::size_t i) -> std::uint32_t {
+    if (i + 1 >= n) return kNoMerge;
+    const Merge* m = find(ids[i], ids[i + 1]);
+    return m == nullptr ? kNoMerge : m->rank;
+  };
+  for (std::size_t i = 0; i < n; ++i) rank[i] = rank_at(i);
+  while (n > 1) {
+    std::uint32_t best = kNoMerge;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if (rank[i] < best) {
+        best = rank[i];
+        at = i;
+      }
+    }
+    if (best == kNoMerge) break;
+    ids[at] = find(ids[at], ids[at + 1])->result;
+    std::copy(ids + at + 2, ids + n, ids + at + 1);
+    std::copy(rank + at + 2, rank + n, rank + at + 1);
+    --n;
+    rank[at] = rank_at(at);
+    if (at > 0) rank[at - 1] = rank_at(at - 1);
+  }
+  out.insert(out.end(), ids, ids + n);
+}
+
+void BpeMergeTable::merge_heap(std::span<const TokenId> word, std::vector<TokenId>& out) const {
+  const std::size_t n = word.size();
+  if (n == 0) return;
+  // Parts form a linked list over the initial positions; a merged part keeps
+  // the position of its left half.
+  std::vector<TokenId> ids(word.begin(), word.end());
+  std::vector<std::uint32_t> next(n), prev(n);
+  std::vector<std::uint32_t> rank(n, kNoMerge);
+  std::vector<bool> alive(n, true);
+  for (std::size_t i = 0; i < n; ++i) {
+    next[i] = static_cast<std::uint32_t>(i + 1);
+    prev[i] = static_cast<std::uint32_t>(i == 0 ? 0 : i - 1);
+  }
+  struct Entry {
+    std::uint32_t rank;
+    std::uint32_t start;
+    bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : start > o.start; }
+  };
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  auto update = [&](std::uint32_t i) {
+    const std::uint32_t j = next[i];
+    const Merge* m = j < n ? find(ids[i], ids[j]) : nullptr;
+    rank[i] = m == nullptr ? kNoMerge : m->rank;
+    if (m != nullptr) heap.push({m->rank, i});
+  };
+  for (std::uint32_t i = 0; i + 1 < n; ++i) update(i);
+  while (!heap.empty()) {
+    const Entry e = heap.top();
+    heap.pop();
+    if (!alive[e.start] || rank[e.start] != e.rank) continue;  // stale entry
+    const std::uint32_t gone = next[e.start];
+    ids[e.start] = find(ids[e.start], ids[gone])->result;
+    alive[gone] = false;
+    next[e.start] = next[gone];
+    if (next[gone] < n) prev[next[gone]] = e.start;
+    update(e.start);
+    if (e.start > 0) update(prev[e.start]);
+  }
+  for (std::size_t i = 0; i < n; i = next[i]) out.push_back(ids[i]);
+}
+
+}  // namespace borealis::tokenize
