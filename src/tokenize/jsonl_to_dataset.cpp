@@ -15,8 +15,8 @@
 #include "borealis/io/atomic_output_file.h"
 #include "borealis/io/line_reader.h"
 #include "borealis/io/read_file.h"
+#include "borealis/tokenize/jsonl_text.h"
 #include "borealis/util/error.h"
-#include "borealis/util/utf8.h"
 
 namespace borealis::tokenize {
 
@@ -65,25 +65,20 @@ struct LineResult {
   bool empty = false;
 };
 
-LineResult tokenize_line(const Tokenizer& tokenizer, const std::string& line, std::string& clean,
-                         const JsonlTokenizeOptions& options, TokenId bos, TokenId eod) {
+LineResult tokenize_line(const Tokenizer& tokenizer, const std::string& line,
+                         JsonlTextExtractor& extractor, const JsonlTokenizeOptions& options,
+                         TokenId bos, TokenId eod) {
   LineResult r;
-  r.replaced = util::sanitize_utf8(line, clean);
-  const auto j = nlohmann::json::parse(clean, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    r.error = "not a JSON object";
+  const auto doc = extractor.extract(line);
+  r.replaced = doc.replaced;
+  if (!doc.error.empty()) {
+    r.error = doc.error;
     return r;
   }
-  auto it = j.find(options.json_key);
-  if (it == j.end() || !it->is_string()) {
-    r.error = fmt::format("no string key \"{}\"", options.json_key);
-    return r;
-  }
-  const auto& text = it->get_ref<const std::string&>();
-  r.empty = text.empty();
-  r.text_bytes = text.size();
+  r.empty = doc.text.empty();
+  r.text_bytes = doc.text.size();
   if (options.prepend_bos) r.ids.push_back(bos);
-  tokenizer.encode(text, r.ids, options.allowed_special);
+  tokenizer.encode(doc.text, r.ids, options.allowed_special);
   if (options.append_eod) r.ids.push_back(eod);
   return r;
 }
@@ -145,10 +140,10 @@ JsonlTokenizeSummary tokenize_jsonl_to_dataset(const Tokenizer& tokenizer,
   std::vector<std::uint64_t> line_numbers(kBatchLines);
   std::vector<LineResult> results(kBatchLines);
   auto process = [&](std::size_t begin, std::size_t end) {
-    std::string clean;
+    JsonlTextExtractor extractor(options.json_key);
     for (std::size_t k = begin; k < end; ++k) {
       try {
-        results[k] = tokenize_line(tokenizer, batch[k], clean, options, bos, eod);
+        results[k] = tokenize_line(tokenizer, batch[k], extractor, options, bos, eod);
       } catch (const std::exception& e) {  // never let an exception end a worker thread
         results[k] = LineResult{};
         results[k].error = e.what();

@@ -12,6 +12,13 @@ void add_corpus_command(CLI::App& app);
 void add_quickstart_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_tokenizer_train_command(CLI::App& tokenizer);
+
+// The --tokenizer help every command shares.
+inline constexpr const char* kTokenizerSpecHelp =
+    "Tokenizer file: a Hugging Face tokenizer.json (byte-level BPE: Llama-3, GPT-2, ...), a "
+    ".tiktoken rank file (r50k_base/gpt2, p50k_base, p50k_edit, cl100k_base, o200k_base), GPT-2's "
+    "vocab.json with merges.txt beside it, or a SentencePiece .model";
 
 // Exit code a command asks main() to return (e.g. `data validate` on a bad
 // file reports every file, then exits 1 without an exception).

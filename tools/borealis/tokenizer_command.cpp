@@ -1,4 +1,5 @@
 // `borealis tokenizer encode|decode`: JSONL text <-> JSONL token ids.
+// `borealis tokenizer train`: learn a byte-level BPE vocabulary from JSONL.
 
 #include <fstream>
 #include <memory>
@@ -8,7 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "borealis/io/atomic_output_file.h"
+#include "borealis/io/line_reader.h"
 #include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/tokenize/bpe_trainer.h"
+#include "borealis/tokenize/jsonl_text.h"
 #include "borealis/tokenize/tokenizer_loader.h"
 #include "borealis/util/error.h"
 #include "borealis/util/progress.h"
@@ -65,14 +69,12 @@ void map_jsonl(const Options& opt, const char* unit, Convert&& convert) {
 }  // namespace
 
 void add_tokenizer_command(CLI::App& app) {
-  auto* tok = app.add_subcommand("tokenizer", "Encode and decode text with a tokenizer");
+  auto* tok = app.add_subcommand("tokenizer", "Encode and decode text with a tokenizer, or train one");
   tok->require_subcommand(1);
   auto opt = std::make_shared<Options>();
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--tokenizer", opt->tokenizer,
-                    "Tokenizer file: a .tiktoken rank file (r50k_base/gpt2, p50k_base, p50k_edit, "
-                    "cl100k_base, o200k_base), GPT-2's vocab.json with merges.txt beside it, or a "
-                    "SentencePiece .model")
+                    kTokenizerSpecHelp)
         ->required();
     cmd->add_option("--encoding", opt->encoding,
                     "Encoding of a .tiktoken file (default: from its file name)");
@@ -113,6 +115,81 @@ void add_tokenizer_command(CLI::App& app) {
       }
       return nlohmann::json{{"text", tokenizer->decode(ids)}};
     });
+  });
+  add_tokenizer_train_command(*tok);
+}
+
+void add_tokenizer_train_command(CLI::App& tok) {
+  struct TrainOptions {
+    std::vector<std::string> inputs;
+    std::string output;
+    std::string name = "tokenizer";
+    std::string json_key = "text";
+    tokenize::BpeTrainerOptions trainer;
+  };
+  auto opt = std::make_shared<TrainOptions>();
+  auto* train = tok.add_subcommand(
+      "train", "Learn a byte-level BPE vocabulary from JSONL (.jsonl, .jsonl.gz, .jsonl.zst)");
+  train->add_option("--input", opt->inputs, "Input files")->required();
+  train->add_option("--output", opt->output,
+                    "Output directory: tokenizer.json (Hugging Face) and NAME.tiktoken (rank file)")
+      ->required();
+  train->add_option("--name", opt->name, "Name of the .tiktoken file")->capture_default_str();
+  train->add_option("--vocab-size", opt->trainer.vocab_size,
+                    "Total vocabulary: 256 byte tokens + learned tokens + special tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(257u, 1u << 24));
+  train->add_option("--min-frequency", opt->trainer.min_frequency,
+                    "Stop when the most frequent pair occurs fewer times than this")
+      ->capture_default_str();
+  train->add_option("--pattern", opt->trainer.pattern_name,
+                    "Pre-tokenizer split pattern, named by the OpenAI encoding that defines it "
+                    "(gpt2, cl100k_base, o200k_base)")
+      ->capture_default_str();
+  train->add_option("--special-token", opt->trainer.special_tokens,
+                    "Special tokens, given ids after the learned ones (repeatable)")
+      ->capture_default_str();
+  train->add_option("--json-key", opt->json_key, "Key holding each document's text")
+      ->capture_default_str();
+  train->footer(
+      "Deterministic: the same inputs and options give byte-identical files. Invalid UTF-8 is\n"
+      "replaced by U+FFFD and counted. Load the result anywhere a tokenizer is taken, e.g.\n"
+      "  borealis tokenize --tokenizer DIR/tokenizer.json ...");
+  train->callback([opt] {
+    tokenize::BpeTrainer trainer(opt->trainer);
+    util::ProgressLine reading("tokenizer train: counting words", 0, "bytes");
+    std::uint64_t documents = 0, text_bytes = 0, replaced = 0, bytes_before = 0;
+    std::string line;
+    tokenize::JsonlTextExtractor extractor(opt->json_key);
+    for (const auto& input : opt->inputs) {
+      io::LineReader reader(input);
+      while (reader.next(line)) {
+        if (line.empty()) continue;
+        const auto doc = extractor.extract(line);
+        if (!doc.error.empty()) throw_file_error(input, "line {}: {}", reader.line_number(), doc.error);
+        replaced += doc.replaced;
+        trainer.add_text(doc.text);
+        ++documents;
+        text_bytes += doc.text.size();
+        if (documents % 1024 == 0) reading.update(bytes_before + reader.bytes_read());
+      }
+      bytes_before += reader.bytes_read();
+    }
+    reading.update(bytes_before);
+    reading.finish(fmt::format("{} docs, {} distinct words", util::format_count(documents),
+                               util::format_count(trainer.distinct_words())));
+    util::ProgressLine merging("tokenizer train: merging", opt->trainer.vocab_size, "tokens");
+    const auto bpe = trainer.train([&](std::size_t tokens, std::size_t) { merging.update(tokens); });
+    merging.finish();
+    const auto paths = tokenize::write_trained_bpe(bpe, opt->output, opt->name);
+    const std::size_t vocab = bpe.token_bytes.size() + bpe.special_tokens.size();
+    fmt::print("trained {} tokens ({} merges{}) on {} documents ({} of text; {} invalid UTF-8 "
+               "sequences replaced) -> {}, {}\n",
+               util::format_count(vocab), util::format_count(bpe.merges.size()),
+               vocab < opt->trainer.vocab_size
+                   ? fmt::format("; stopped early: no pair occurs {} times", opt->trainer.min_frequency)
+                   : "",
+               util::format_count(documents), util::format_bytes(text_bytes), replaced, paths[0], paths[1]);
   });
 }
 
