@@ -1,8 +1,5 @@
 #include "borealis/tokenize/jsonl_to_dataset.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <algorithm>
 #include <filesystem>
 #include <thread>
@@ -13,6 +10,7 @@
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/data/indexed_dataset_writer.h"
 #include "borealis/io/atomic_output_file.h"
+#include "borealis/io/file_identity.h"
 #include "borealis/io/line_reader.h"
 #include "borealis/io/read_file.h"
 #include "borealis/tokenize/jsonl_text.h"
@@ -22,24 +20,16 @@ namespace borealis::tokenize {
 
 namespace {
 
-nlohmann::json file_identity(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw_system_error(path, "cannot open", errno);
-  return {{"path", path},
-          {"size", static_cast<std::uint64_t>(st.st_size)},
-          {"mtime_ns", static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec}};
-}
-
 // Everything that changes the output; equal records mean equal outputs.
 nlohmann::json run_record(const Tokenizer& tokenizer, const std::string& tokenizer_path,
                           const std::vector<std::string>& inputs,
                           const JsonlTokenizeOptions& options) {
   nlohmann::json record;
   record["format"] = 1;
-  record["tokenizer"] = file_identity(tokenizer_path);
+  record["tokenizer"] = io::file_identity(tokenizer_path);
   record["tokenizer"]["encoding"] = tokenizer.name();
   record["inputs"] = nlohmann::json::array();
-  for (const auto& in : inputs) record["inputs"].push_back(file_identity(in));
+  for (const auto& in : inputs) record["inputs"].push_back(io::file_identity(in));
   record["options"] = {{"json_key", options.json_key},
                        {"prepend_bos", options.prepend_bos},
                        {"append_eod", options.append_eod},

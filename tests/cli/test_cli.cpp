@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "borealis/data/indexed_dataset.h"
 #include "borealis/data/indexed_dataset_writer.h"
 #include "borealis/version.h"
 #include "data/reference_datasets.h"
@@ -214,9 +215,19 @@ TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
   EXPECT_TRUE(contains(r.output, "total")) << r.output;
   std::ifstream manifest(dir / "qs/corpus/manifest.json");
   EXPECT_TRUE(manifest.good());
+  // A trained tokenizer, and one dataset per corpus with one document per line.
+  EXPECT_TRUE(std::filesystem::exists(dir / "qs/tokenizer/tokenizer.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "qs/tokenizer/science.tiktoken"));
+  for (const char* name : {"gcide", "elements", "foldoc", "codata"}) {
+    const auto corpus = test::read_bytes(dir / ("qs/corpus/" + std::string(name) + ".jsonl"));
+    const auto ds = data::IndexedDataset::open(dir / ("qs/tokens/" + std::string(name)), data::Verify::kFull);
+    EXPECT_EQ(ds.document_count(), test::count_lines(std::string(corpus.begin(), corpus.end()))) << name;
+    EXPECT_GT(ds.token_count(), ds.document_count()) << name;
+  }
   r = run_borealis("quickstart --workdir " + (dir / "qs"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "gcide") && contains(r.output, "(reused)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "already trained")) << r.output;
 }
 
 }  // namespace

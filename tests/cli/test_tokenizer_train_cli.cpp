@@ -32,6 +32,9 @@ TEST(TokenizerTrainCli, TrainsThenTokenizesWithTheTrainedFile) {
   auto r = run_borealis(args + (dir / "tok"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("trained 350 tokens"), std::string::npos) << r.output;
+  r = run_borealis(args + (dir / "tok"));  // same inputs and options: reused
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("nothing to do"), std::string::npos) << r.output;
   r = run_borealis(args + (dir / "again"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* f : {"tokenizer.json", "tokenizer.tiktoken"})

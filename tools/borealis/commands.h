@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "borealis/tokenize/jsonl_to_bpe.h"
+
 namespace borealis::cli {
 
 void add_data_command(CLI::App& app);
@@ -13,6 +15,9 @@ void add_quickstart_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_tokenizer_train_command(CLI::App& tokenizer);
+// The last line of `tokenizer train` (also printed by the quickstart).
+void print_training_summary(const tokenize::BpeTrainingSummary& summary,
+                            const tokenize::BpeTrainerOptions& options);
 
 // The --tokenizer help every command shares.
 inline constexpr const char* kTokenizerSpecHelp =

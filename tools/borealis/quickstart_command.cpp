@@ -3,12 +3,18 @@
 // already complete, so re-running is cheap and an interrupted run resumes.
 
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "borealis/curate/default_corpus.h"
+#include "borealis/tokenize/jsonl_to_bpe.h"
+#include "borealis/tokenize/jsonl_to_dataset.h"
+#include "borealis/tokenize/tokenizer_loader.h"
+#include "borealis/util/progress.h"
 #include "commands.h"
 #include "corpus_report.h"
 
@@ -27,20 +33,70 @@ void add_quickstart_command(CLI::App& app) {
   cmd->add_flag("--force", opt->force, "Redo every step even if its outputs are complete");
   cmd->callback([opt] {
     const auto start = std::chrono::steady_clock::now();
-    const std::string corpus_dir = (std::filesystem::path(opt->workdir) / "corpus").string();
+    const std::filesystem::path workdir(opt->workdir);
+    const std::string corpus_dir = (workdir / "corpus").string();
+    const std::string tokenizer_dir = (workdir / "tokenizer").string();
+    const std::string tokens_dir = (workdir / "tokens").string();
+    tokenize::BpeTrainerOptions trainer;  // 8,192 tokens, cl100k_base's split pattern
     fmt::print("Borealis quickstart in {}\n", opt->workdir);
     fmt::print("Plan:\n");
-    fmt::print("  1. corpus  Debian dictionaries -> science JSONL corpora  ({})\n", corpus_dir);
-    fmt::print("  (tokenizer, tokens, blended index, training and generation join as they land)\n\n");
+    fmt::print("  1. corpus     Debian dictionaries -> science JSONL corpora      ({})\n", corpus_dir);
+    fmt::print("  2. tokenizer  train a {}-token byte-level BPE on the corpus  ({})\n",
+               util::format_count(trainer.vocab_size), tokenizer_dir);
+    fmt::print("  3. tokens     tokenize each corpus into a Megatron .bin/.idx    ({})\n", tokens_dir);
+    fmt::print("  (blended index, training and generation join as they land)\n\n");
 
-    fmt::print("[1/1] corpus\n");
+    fmt::print("[1/3] corpus\n");
     const auto corpus = build_default_corpus_with_progress(corpus_dir, {}, opt->force);
     print_corpus_summary(corpus);
 
+    fmt::print("\n[2/3] tokenizer\n");
+    if (opt->force) std::filesystem::remove(std::filesystem::path(tokenizer_dir) / "train.done.json");
+    std::vector<std::string> inputs;
+    for (const auto& c : corpus.corpora) inputs.push_back(c.path);
+    util::ProgressLine merging("tokenizer train: merging", trainer.vocab_size, "tokens");
+    tokenize::BpeTrainingProgress progress;
+    progress.merging = [&](std::size_t tokens, std::size_t) { merging.update(tokens); };
+    const auto trained = tokenize::train_bpe_from_jsonl(inputs, "text", trainer, tokenizer_dir,
+                                                        "science", progress);
+    if (trained.reused) {
+      fmt::print("reused {} (already trained on these corpora)\n", trained.tokenizer_json);
+    } else {
+      merging.finish();
+      print_training_summary(trained, trainer);
+    }
+
+    fmt::print("\n[3/3] tokens\n");
+    const auto tokenizer = tokenize::load_tokenizer(trained.tokenizer_json);
+    tokenize::JsonlTokenizeOptions run;
+    run.append_eod = true;
+    run.workers = std::max(1u, std::thread::hardware_concurrency());
+    fmt::print("{:<10} {:>10} {:>12} {:>12} {:>8}  {}\n", "corpus", "documents", "tokens", "text",
+               "B/token", "dataset");
+    std::uint64_t total_docs = 0, total_tokens = 0, total_bytes = 0;
+    for (const auto& c : corpus.corpora) {
+      const std::string prefix = (std::filesystem::path(tokens_dir) / c.name).string();
+      if (opt->force) std::filesystem::remove(prefix + ".done.json");
+      const auto s = tokenize::tokenize_jsonl_to_dataset(*tokenizer, trained.tokenizer_json, {c.path},
+                                                         prefix, run);
+      fmt::print("{:<10} {:>10} {:>12} {:>12} {:>8.2f}  {}.bin/.idx{}\n", c.name,
+                 util::format_count(s.documents), util::format_count(s.tokens),
+                 util::format_bytes(s.text_bytes),
+                 s.tokens > 0 ? static_cast<double>(s.text_bytes) / static_cast<double>(s.tokens) : 0.0,
+                 prefix, s.reused ? " (reused)" : "");
+      total_docs += s.documents;
+      total_tokens += s.tokens;
+      total_bytes += s.text_bytes;
+    }
+    fmt::print("{:<10} {:>10} {:>12} {:>12} {:>8.2f}\n", "total", util::format_count(total_docs),
+               util::format_count(total_tokens), util::format_bytes(total_bytes),
+               total_tokens > 0 ? static_cast<double>(total_bytes) / static_cast<double>(total_tokens) : 0.0);
+
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("\nDone in {:.1f}s. Corpora are in {}; see docs/quickstart.md for what comes next.\n",
-               seconds, corpus_dir);
+    fmt::print("\nDone in {:.1f}s. Datasets are in {}; inspect one with\n  borealis data inspect {}/{}\n"
+               "See docs/quickstart.md for what comes next.\n",
+               seconds, tokens_dir, tokens_dir, corpus.corpora.empty() ? "gcide" : corpus.corpora.front().name);
   });
 }
 

@@ -9,10 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "borealis/io/atomic_output_file.h"
-#include "borealis/io/line_reader.h"
 #include "borealis/tokenize/bpe_tokenizer.h"
-#include "borealis/tokenize/bpe_trainer.h"
-#include "borealis/tokenize/jsonl_text.h"
+#include "borealis/tokenize/jsonl_to_bpe.h"
 #include "borealis/tokenize/tokenizer_loader.h"
 #include "borealis/util/error.h"
 #include "borealis/util/progress.h"
@@ -156,41 +154,35 @@ void add_tokenizer_train_command(CLI::App& tok) {
       "replaced by U+FFFD and counted. Load the result anywhere a tokenizer is taken, e.g.\n"
       "  borealis tokenize --tokenizer DIR/tokenizer.json ...");
   train->callback([opt] {
-    tokenize::BpeTrainer trainer(opt->trainer);
     util::ProgressLine reading("tokenizer train: counting words", 0, "bytes");
-    std::uint64_t documents = 0, text_bytes = 0, replaced = 0, bytes_before = 0;
-    std::string line;
-    tokenize::JsonlTextExtractor extractor(opt->json_key);
-    for (const auto& input : opt->inputs) {
-      io::LineReader reader(input);
-      while (reader.next(line)) {
-        if (line.empty()) continue;
-        const auto doc = extractor.extract(line);
-        if (!doc.error.empty()) throw_file_error(input, "line {}: {}", reader.line_number(), doc.error);
-        replaced += doc.replaced;
-        trainer.add_text(doc.text);
-        ++documents;
-        text_bytes += doc.text.size();
-        if (documents % 1024 == 0) reading.update(bytes_before + reader.bytes_read());
-      }
-      bytes_before += reader.bytes_read();
-    }
-    reading.update(bytes_before);
-    reading.finish(fmt::format("{} docs, {} distinct words", util::format_count(documents),
-                               util::format_count(trainer.distinct_words())));
     util::ProgressLine merging("tokenizer train: merging", opt->trainer.vocab_size, "tokens");
-    const auto bpe = trainer.train([&](std::size_t tokens, std::size_t) { merging.update(tokens); });
+    tokenize::BpeTrainingProgress progress;
+    progress.reading = [&](std::uint64_t bytes, std::uint64_t) { reading.update(bytes); };
+    progress.merging = [&](std::size_t tokens, std::size_t) { merging.update(tokens); };
+    const auto s = tokenize::train_bpe_from_jsonl(opt->inputs, opt->json_key, opt->trainer,
+                                                  opt->output, opt->name, progress);
+    if (s.reused) {
+      fmt::print("{}: already trained on these inputs with these options; nothing to do\n",
+                 s.tokenizer_json);
+      return;
+    }
+    reading.finish(fmt::format("{} docs, {} distinct words", util::format_count(s.documents),
+                               util::format_count(s.distinct_words)));
     merging.finish();
-    const auto paths = tokenize::write_trained_bpe(bpe, opt->output, opt->name);
-    const std::size_t vocab = bpe.token_bytes.size() + bpe.special_tokens.size();
-    fmt::print("trained {} tokens ({} merges{}) on {} documents ({} of text; {} invalid UTF-8 "
-               "sequences replaced) -> {}, {}\n",
-               util::format_count(vocab), util::format_count(bpe.merges.size()),
-               vocab < opt->trainer.vocab_size
-                   ? fmt::format("; stopped early: no pair occurs {} times", opt->trainer.min_frequency)
-                   : "",
-               util::format_count(documents), util::format_bytes(text_bytes), replaced, paths[0], paths[1]);
+    print_training_summary(s, opt->trainer);
   });
+}
+
+void print_training_summary(const tokenize::BpeTrainingSummary& s,
+                            const tokenize::BpeTrainerOptions& options) {
+  fmt::print("trained {} tokens ({} merges{}) on {} documents ({} of text; {} invalid UTF-8 "
+             "sequences replaced) -> {}, {}\n",
+             util::format_count(s.vocab_size), util::format_count(s.merges),
+             s.vocab_size < options.vocab_size
+                 ? fmt::format("; stopped early: no pair occurs {} times", options.min_frequency)
+                 : "",
+             util::format_count(s.documents), util::format_bytes(s.text_bytes),
+             s.invalid_utf8_replaced, s.tokenizer_json, s.rank_file);
 }
 
 }  // namespace borealis::cli
