@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "borealis/dist/mpi_world.h"
 #include "borealis/util/error.h"
 #include "borealis/version.h"
 #include "commands.h"
@@ -47,10 +48,13 @@ int main(int argc, char** argv) {
   } catch (const borealis::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "borealis: error: {}\n", e.what());
+    // One of several MPI ranks: end the whole job, or the others wait forever.
+    borealis::dist::MpiWorld::abort_if_parallel(kExitBadInput);
     return kExitBadInput;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "borealis: internal error (please report): {}\n", e.what());
+    borealis::dist::MpiWorld::abort_if_parallel(kExitInternal);
     return kExitInternal;
   }
   return borealis::cli::exit_code();
