@@ -4,12 +4,33 @@
 #include <bit>
 #include <queue>
 
+#include "borealis/tokenize/bpe_vocabulary.h"
+#include "borealis/tokenize/piece_cache.h"
+
 namespace borealis::tokenize {
 
 namespace {
 constexpr std::uint32_t kNoMerge = 0xFFFFFFFFu;
 constexpr std::size_t kHeapThreshold = 128;
 }  // namespace
+
+BpeMergeTable BpeMergeTable::from_ranks(const BpeVocabulary& vocab) {
+  // Adjacent parts x, y merge under tiktoken's rule iff bytes(x) + bytes(y)
+  // is a token T, with T's rank as priority. Parts are always tokens (single
+  // bytes, or earlier merges), so listing every split of every T into two
+  // tokens gives exactly the pairs that can ever merge.
+  BpeMergeTable table;
+  for (TokenId t = 0; t < vocab.id_limit(); ++t) {
+    const std::string_view bytes = vocab.bytes(t);
+    for (std::size_t k = 1; k < bytes.size(); ++k) {
+      const TokenId left = vocab.rank(bytes.substr(0, k));
+      if (left == BpeVocabulary::kNoRank) continue;
+      const TokenId right = vocab.rank(bytes.substr(k));
+      if (right != BpeVocabulary::kNoRank) table.add(left, right, t, t);
+    }
+  }
+  return table;
+}
 
 void BpeMergeTable::grow() {
   std::vector<Slot> old = std::move(slots_);
@@ -31,6 +52,25 @@ void BpeMergeTable::add(TokenId left, TokenId right, std::uint32_t rank, TokenId
   while (slots_[i].key != kEmpty && slots_[i].key != key) i = (i + 1) & (slots_.size() - 1);
   if (slots_[i].key == kEmpty) ++count_;
   slots_[i] = Slot{key, Merge{rank, result}};
+}
+
+void BpeMergeTable::merge_bytes(std::string_view piece, const std::array<TokenId, 256>& byte_id,
+                                std::vector<TokenId>& out, std::uint64_t owner) const {
+  const bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
+  PieceCache& cache = PieceCache::for_this_thread();
+  const std::uint64_t hash = cacheable ? PieceCache::hash(piece) : 0;
+  if (cacheable && cache.lookup(owner, hash, piece, out)) return;
+  const std::size_t before = out.size();
+  TokenId stack[kHeapThreshold];
+  std::vector<TokenId> heap;
+  TokenId* word = stack;
+  if (piece.size() > std::size(stack)) {
+    heap.resize(piece.size());
+    word = heap.data();
+  }
+  for (std::size_t i = 0; i < piece.size(); ++i) word[i] = byte_id[static_cast<unsigned char>(piece[i])];
+  merge(std::span<const TokenId>(word, piece.size()), out);
+  if (cacheable) cache.store(owner, hash, piece, std::span<const TokenId>(out).subspan(before));
 }
 
 void BpeMergeTable::merge(std::span<const TokenId> word, std::vector<TokenId>& out) const {

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "borealis/tokenize/byte_pair_merge.h"
 #include "borealis/util/error.h"
 
 namespace borealis::tokenize {
@@ -79,10 +78,25 @@ BpeTokenizer::BpeTokenizer(std::string name, BpeVocabulary vocab, const std::str
   }
   for (const auto& [text, id] : special_tokens_) special_by_id_[id] = text;
   special_matcher_ = SpecialTokenMatcher(special_tokens_);
+  for (int b = 0; b < 256; ++b) {
+    byte_id_[static_cast<std::size_t>(b)] = vocab_.rank(std::string(1, static_cast<char>(b)));
+    if (byte_id_[static_cast<std::size_t>(b)] == BpeVocabulary::kNoRank)
+      throw Error(fmt::format("{}: the vocabulary lacks the token for byte 0x{:02x}", name_, b));
+  }
+  merges_ = BpeMergeTable::from_ranks(vocab_);
+}
+
+void BpeTokenizer::encode_piece(std::string_view piece, std::vector<TokenId>& out) const {
+  if (piece.empty()) return;
+  if (const TokenId whole = vocab_.rank(piece); whole != BpeVocabulary::kNoRank) {
+    out.push_back(whole);
+    return;
+  }
+  merges_.merge_bytes(piece, byte_id_, out, cache_owner_);
 }
 
 void BpeTokenizer::encode_ordinary(std::string_view text, std::vector<TokenId>& out) const {
-  splitter_.split(text, [&](std::string_view piece) { encode_piece(piece, vocab_, out); });
+  splitter_.split(text, [&](std::string_view piece) { encode_piece(piece, out); });
 }
 
 void BpeTokenizer::encode(std::string_view text, std::vector<TokenId>& out,

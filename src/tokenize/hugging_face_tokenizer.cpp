@@ -228,25 +228,22 @@ void HuggingFaceTokenizer::encode_piece(std::string_view piece, std::vector<Toke
       return;
     }
   }
-  // One token per byte; bytes the vocabulary lacks become unk (fused when
-  // asked), as `tokenizers` does.
-  TokenId stack[128];
-  std::vector<TokenId> heap;
-  TokenId* word = stack;
-  if (piece.size() > std::size(stack)) {
-    heap.resize(piece.size());
-    word = heap.data();
+  if (!unk_) {  // every byte has a token (checked when loading)
+    merges_.merge_bytes(piece, byte_id_, out, cache_owner_);
+    return;
   }
-  std::size_t n = 0;
+  // Bytes the vocabulary lacks become unk (fused when asked), as `tokenizers` does.
+  std::vector<TokenId> word;
+  word.reserve(piece.size());
   for (const char c : piece) {
     TokenId id = byte_id_[static_cast<unsigned char>(c)];
     if (id == kNoToken) {
-      if (fuse_unk_ && n > 0 && word[n - 1] == *unk_) continue;
+      if (fuse_unk_ && !word.empty() && word.back() == *unk_) continue;
       id = *unk_;
     }
-    word[n++] = id;
+    word.push_back(id);
   }
-  merges_.merge(std::span<const TokenId>(word, n), out);
+  merges_.merge(word, out);
 }
 
 void HuggingFaceTokenizer::pre_tokenize(std::string_view piece, std::size_t step,

@@ -7,11 +7,17 @@
 // differs from its id order -- or that has tokens no merge produces -- is
 // encoded exactly as the `tokenizers` library does.
 //
+// tiktoken's rule is the same rule over a larger list: from_ranks() lists
+// every split of every token into two tokens, ranked by the token's rank, so
+// one merge loop (integer pair lookups, no byte hashing) serves both.
+//
 // Short words use an O(n^2) scan over a stack buffer; long ones (DNA,
 // base64, a 100 KB "word") a heap keyed by (rank, position), O(n log n),
 // which applies the merges in the same order.
 
+#include <array>
 #include <cstdint>
+#include <string_view>
 #include <span>
 #include <vector>
 
@@ -19,8 +25,13 @@
 
 namespace borealis::tokenize {
 
+class BpeVocabulary;
+
 class BpeMergeTable {
  public:
+  // tiktoken's rule for a rank vocabulary (every byte must be a token).
+  static BpeMergeTable from_ranks(const BpeVocabulary& vocab);
+
   struct Merge {
     std::uint32_t rank;
     TokenId result;
@@ -42,6 +53,11 @@ class BpeMergeTable {
   }
   std::size_t size() const { return count_; }
 
+  // Merges the bytes of `piece`, each first mapped through `byte_id` (which
+  // must hold a token for every byte), and appends the result to `out`.
+  // Repeated pieces are answered from the thread's PieceCache under `owner`.
+  void merge_bytes(std::string_view piece, const std::array<TokenId, 256>& byte_id,
+                   std::vector<TokenId>& out, std::uint64_t owner) const;
   // Applies the merges to `word` (the per-byte token ids) and appends the
   // resulting ids to `out`.
   void merge(std::span<const TokenId> word, std::vector<TokenId>& out) const;

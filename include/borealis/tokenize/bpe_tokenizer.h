@@ -4,12 +4,15 @@
 // (r50k_base = GPT-2, p50k_base, p50k_edit, cl100k_base, o200k_base), whose
 // split patterns and special tokens are part of each encoding's definition.
 
+#include <array>
 #include <map>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "borealis/tokenize/bpe_merge_table.h"
+#include "borealis/tokenize/piece_cache.h"
 #include "borealis/tokenize/bpe_vocabulary.h"
 #include "borealis/tokenize/regex_splitter.h"
 #include "borealis/tokenize/special_token_matcher.h"
@@ -54,9 +57,14 @@ class BpeTokenizer : public Tokenizer {
 
  private:
   void encode_ordinary(std::string_view text, std::vector<TokenId>& out) const;
+  void encode_piece(std::string_view piece, std::vector<TokenId>& out) const;
 
   std::string name_;
   BpeVocabulary vocab_;
+  // tiktoken's rule as pair merges (BpeMergeTable::from_ranks)
+  BpeMergeTable merges_;
+  std::uint64_t cache_owner_ = PieceCache::new_owner_id();  // this tokenizer's PieceCache entries
+  std::array<TokenId, 256> byte_id_{};
   RegexSplitter splitter_;
   std::map<std::string, TokenId> special_tokens_;
   std::map<TokenId, std::string> special_by_id_;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "borealis/tokenize/bpe_merge_table.h"
+#include "borealis/tokenize/piece_cache.h"
 #include "borealis/tokenize/bpe_vocabulary.h"
 #include "borealis/tokenize/regex_splitter.h"
 #include "borealis/tokenize/special_token_matcher.h"
@@ -66,6 +67,7 @@ class HuggingFaceTokenizer : public Tokenizer {
   std::string name_;
   BpeVocabulary vocab_;  // byte string -> id, for ignore_merges and decoding
   BpeMergeTable merges_;
+  std::uint64_t cache_owner_ = PieceCache::new_owner_id();  // this tokenizer's PieceCache entries
   std::array<TokenId, 256> byte_id_{};  // kNoToken where the vocabulary lacks the byte
   std::optional<TokenId> unk_;
   bool fuse_unk_ = false;
