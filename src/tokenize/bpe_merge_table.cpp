@@ -54,6 +54,13 @@ void BpeMergeTable::add(TokenId left, TokenId right, std::uint32_t rank, TokenId
   slots_[i] = Slot{key, Merge{rank, result}};
 }
 
+void BpeMergeTable::index_byte_pairs(const std::array<TokenId, 256>& byte_id) {
+  byte_pairs_.assign(256 * 256, Merge{kNoMerge, 0});
+  for (std::size_t a = 0; a < 256; ++a)
+    for (std::size_t b = 0; b < 256; ++b)
+      if (const Merge* m = find(byte_id[a], byte_id[b])) byte_pairs_[a * 256 + b] = *m;
+}
+
 void BpeMergeTable::merge_bytes(std::string_view piece, const std::array<TokenId, 256>& byte_id,
                                 std::vector<TokenId>& out, std::uint64_t owner) const {
   const bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
@@ -61,15 +68,24 @@ void BpeMergeTable::merge_bytes(std::string_view piece, const std::array<TokenId
   const std::uint64_t hash = cacheable ? PieceCache::hash(piece) : 0;
   if (cacheable && cache.lookup(owner, hash, piece, out)) return;
   const std::size_t before = out.size();
-  TokenId stack[kHeapThreshold];
-  std::vector<TokenId> heap;
-  TokenId* word = stack;
-  if (piece.size() > std::size(stack)) {
-    heap.resize(piece.size());
-    word = heap.data();
+  const std::size_t n = piece.size();
+  if (n < kHeapThreshold && byte_pairs_.size() == 256 * 256) {
+    // The first round of lookups, byte pairs, comes from the dense table
+    // (512 KB, mostly cache-resident) instead of the big pair hash table.
+    Parts parts;
+    parts.n = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      parts.ids[i] = byte_id[static_cast<unsigned char>(piece[i])];
+      parts.merges[i] = i + 1 < n ? byte_pairs_[static_cast<unsigned char>(piece[i]) * 256u +
+                                                static_cast<unsigned char>(piece[i + 1])]
+                                  : Merge{kNoMerge, 0};
+    }
+    merge_parts(parts, out);
+  } else {
+    std::vector<TokenId> word(n);
+    for (std::size_t i = 0; i < n; ++i) word[i] = byte_id[static_cast<unsigned char>(piece[i])];
+    merge(word, out);
   }
-  for (std::size_t i = 0; i < piece.size(); ++i) word[i] = byte_id[static_cast<unsigned char>(piece[i])];
-  merge(std::span<const TokenId>(word, piece.size()), out);
   if (cacheable) cache.store(owner, hash, piece, std::span<const TokenId>(out).subspan(before));
 }
 
@@ -86,35 +102,40 @@ void BpeMergeTable::merge_quadratic(std::span<const TokenId> word, std::vector<T
     merge_heap(word, out);  // too long for the stack buffers below
     return;
   }
-  // ids[i] is part i; rank[i] the rank of merging part i with part i+1.
-  TokenId ids[kHeapThreshold];
-  std::uint32_t rank[kHeapThreshold];
-  std::size_t n = word.size();
-  std::copy(word.begin(), word.end(), ids);
-  auto rank_at = [&](std::size_t i) -> std::uint32_t {
-    if (i + 1 >= n) return kNoMerge;
-    const Merge* m = find(ids[i], ids[i + 1]);
-    return m == nullptr ? kNoMerge : m->rank;
-  };
-  for (std::size_t i = 0; i < n; ++i) rank[i] = rank_at(i);
-  while (n > 1) {
+  Parts parts;
+  parts.n = word.size();
+  std::copy(word.begin(), word.end(), parts.ids);
+  for (std::size_t i = 0; i < parts.n; ++i) parts.merges[i] = merge_of(parts, i);
+  merge_parts(parts, out);
+}
+
+BpeMergeTable::Merge BpeMergeTable::merge_of(const Parts& parts, std::size_t i) const {
+  if (i + 1 >= parts.n) return Merge{kNoMerge, 0};
+  const Merge* m = find(parts.ids[i], parts.ids[i + 1]);
+  return m == nullptr ? Merge{kNoMerge, 0} : *m;
+}
+
+void BpeMergeTable::merge_parts(Parts& p, std::vector<TokenId>& out) const {
+  // Each round: apply the lowest-rank merge (leftmost on ties), then look up
+  // only the two pairs it changed.
+  while (p.n > 1) {
     std::uint32_t best = kNoMerge;
     std::size_t at = 0;
-    for (std::size_t i = 0; i + 1 < n; ++i) {
-      if (rank[i] < best) {
-        best = rank[i];
+    for (std::size_t i = 0; i + 1 < p.n; ++i) {
+      if (p.merges[i].rank < best) {
+        best = p.merges[i].rank;
         at = i;
       }
     }
     if (best == kNoMerge) break;
-    ids[at] = find(ids[at], ids[at + 1])->result;
-    std::copy(ids + at + 2, ids + n, ids + at + 1);
-    std::copy(rank + at + 2, rank + n, rank + at + 1);
-    --n;
-    rank[at] = rank_at(at);
-    if (at > 0) rank[at - 1] = rank_at(at - 1);
+    p.ids[at] = p.merges[at].result;
+    std::copy(p.ids + at + 2, p.ids + p.n, p.ids + at + 1);
+    std::copy(p.merges + at + 2, p.merges + p.n, p.merges + at + 1);
+    --p.n;
+    p.merges[at] = merge_of(p, at);
+    if (at > 0) p.merges[at - 1] = merge_of(p, at - 1);
   }
-  out.insert(out.end(), ids, ids + n);
+  out.insert(out.end(), p.ids, p.ids + p.n);
 }
 
 void BpeMergeTable::merge_heap(std::span<const TokenId> word, std::vector<TokenId>& out) const {

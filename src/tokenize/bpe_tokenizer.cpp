@@ -84,6 +84,7 @@ BpeTokenizer::BpeTokenizer(std::string name, BpeVocabulary vocab, const std::str
       throw Error(fmt::format("{}: the vocabulary lacks the token for byte 0x{:02x}", name_, b));
   }
   merges_ = BpeMergeTable::from_ranks(vocab_);
+  merges_.index_byte_pairs(byte_id_);
 }
 
 void BpeTokenizer::encode_piece(std::string_view piece, std::vector<TokenId>& out) const {

@@ -1,5 +1,6 @@
 #include "borealis/tokenize/bpe_vocabulary.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -165,8 +166,10 @@ TokenId BpeVocabulary::rank(std::string_view bytes) const {
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
     if (slot.rank == kNoRank) return kNoRank;
-    if (slot.hash == h && slot.length == bytes.size() &&
-        std::memcmp(arena_.data() + slot.offset, bytes.data(), bytes.size()) == 0)
+    if (slot.hash != h || slot.length != bytes.size()) continue;
+    const std::size_t head = std::min(bytes.size(), kInline);
+    if (std::memcmp(slot.head, bytes.data(), head) == 0 &&
+        std::memcmp(arena_.data() + slot.offset + head, bytes.data() + head, bytes.size() - head) == 0)
       return slot.rank;
   }
 }
@@ -193,7 +196,9 @@ void BpeVocabulary::add(std::string_view bytes, TokenId rank) {
   if ((count_ + 1) * 2 > slots_.size()) grow();
   const auto offset = static_cast<std::uint32_t>(arena_.size());
   arena_.append(bytes);
-  insert_slot({hash_bytes(bytes), offset, static_cast<std::uint32_t>(bytes.size()), rank});
+  Slot slot{hash_bytes(bytes), offset, static_cast<std::uint32_t>(bytes.size()), rank};
+  std::memcpy(slot.head, bytes.data(), std::min(bytes.size(), kInline));
+  insert_slot(slot);
   if (rank >= by_id_.size()) by_id_.resize(static_cast<std::size_t>(rank) + 1);
   by_id_[rank] = {offset, static_cast<std::uint32_t>(bytes.size()), true};
   ++count_;

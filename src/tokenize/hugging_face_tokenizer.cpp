@@ -170,6 +170,7 @@ std::unique_ptr<HuggingFaceTokenizer> HuggingFaceTokenizer::from_file(const std:
     if (t->byte_id_[static_cast<std::size_t>(b)] == kNoToken && !t->unk_)
       throw_file_error(path, "model.vocab lacks the token for byte 0x{:02x} and has no unk_token", b);
   }
+  if (!t->unk_) t->merges_.index_byte_pairs(t->byte_id_);
 
   // --- added tokens --------------------------------------------------------
   std::map<std::string, TokenId> non_special;

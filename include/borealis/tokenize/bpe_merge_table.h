@@ -55,6 +55,9 @@ class BpeMergeTable {
 
   // Merges the bytes of `piece`, each first mapped through `byte_id` (which
   // must hold a token for every byte), and appends the result to `out`.
+  // Precomputes the merges of every pair of single bytes (a dense 256 x 256
+  // table) for merge_bytes; call after the last add().
+  void index_byte_pairs(const std::array<TokenId, 256>& byte_id);
   // Repeated pieces are answered from the thread's PieceCache under `owner`.
   void merge_bytes(std::string_view piece, const std::array<TokenId, 256>& byte_id,
                    std::vector<TokenId>& out, std::uint64_t owner) const;
@@ -78,8 +81,17 @@ class BpeMergeTable {
     Merge merge{};
   };
   void grow();
+  // A short word being merged: part ids and the merge of each part with the next.
+  struct Parts {
+    std::size_t n = 0;
+    TokenId ids[128];
+    Merge merges[128];
+  };
+  Merge merge_of(const Parts& parts, std::size_t i) const;
+  void merge_parts(Parts& parts, std::vector<TokenId>& out) const;
 
   std::vector<Slot> slots_;  // power-of-two size, at most half full
+  std::vector<Merge> byte_pairs_;  // index_byte_pairs(): [a * 256 + b], rank kNoMerge if none
   unsigned shift_ = 64;
   std::size_t count_ = 0;
 };

@@ -35,8 +35,8 @@ class BpeVocabulary {
   void add(std::string_view bytes, TokenId rank);
 
   // Rank of a byte string, or kNoRank. This is the BPE hot path: an
-  // open-addressing table of (xxh3 hash, arena offset, length, rank), so a
-  // lookup is one hash and usually one cache line.
+  // open-addressing table of (xxh3 hash, arena offset, length, rank, first
+  // bytes), so a lookup is one hash and usually one cache line.
   static constexpr TokenId kNoRank = 0xFFFFFFFFu;
   TokenId rank(std::string_view bytes) const;
 
@@ -53,11 +53,15 @@ class BpeVocabulary {
   TokenId id_limit() const { return static_cast<TokenId>(by_id_.size()); }
 
  private:
-  struct Slot {
+  // 32 bytes, one per half cache line: tokens up to kInline bytes are
+  // compared in the slot itself, so a lookup touches one line, not two.
+  static constexpr std::size_t kInline = 12;
+  struct alignas(32) Slot {
     std::uint64_t hash = 0;
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
     TokenId rank = kNoRank;  // kNoRank marks an empty slot
+    char head[kInline] = {};  // the first kInline bytes of the token
   };
   struct Entry {
     std::uint32_t offset = 0;

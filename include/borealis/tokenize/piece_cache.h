@@ -3,7 +3,7 @@
 // merge (pieces that are whole tokens never get here). Words repeat in real
 // text (Zipf), so most merges are answered by one hash and one compare; the
 // `tokenizers` library keeps a similar cache. Direct-mapped and fixed-size:
-// no locks, no allocation, bounded memory (~1 MB per thread).
+// no locks, no allocation, bounded memory (~4 MB per thread).
 //
 // Entries carry the id of the tokenizer that made them (owner_id(), unique
 // per tokenizer object for the life of the process), so tokenizers sharing
@@ -44,7 +44,7 @@ class PieceCache {
   static std::uint64_t hash(std::string_view piece);
 
  private:
-  static constexpr std::size_t kEntries = 8192;
+  static constexpr std::size_t kEntries = 32768;
   struct Entry {
     std::uint64_t owner = 0;  // 0: empty (owner ids start at 1)
     std::uint64_t hash = 0;
