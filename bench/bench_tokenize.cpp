@@ -1,5 +1,8 @@
 // Tokenizer throughput on the embedded science corpus, one thread, against
-// the official tiktoken (npm tiktoken@1.0.22, WASM) on the same documents.
+// the best peer on the same documents: the official tiktoken (npm
+// tiktoken@1.0.22, WASM) for the OpenAI encodings, Hugging Face tokenizers
+// (npm tokenizers@0.23.2, native) for Llama-3's tokenizer.json. Then one vs
+// two threads, then end to end .jsonl.zst -> .bin/.idx.
 // Usage: bench_tokenize [MB=20]   (needs scripts/fetch-test-data for the vocabularies)
 
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,7 +22,7 @@
 
 #include "borealis/curate/default_corpus.h"
 #include "borealis/tokenize/bpe_tokenizer.h"
-#include "borealis/tokenize/bpe_tokenizer.h"
+#include "borealis/tokenize/tokenizer_loader.h"
 #include "borealis/tokenize/jsonl_to_dataset.h"
 
 using namespace borealis;
@@ -51,32 +55,70 @@ int main(int argc, char** argv) {
   }
   fmt::print("bench_tokenize: {} documents, {:.1f} MB of science text, 1 thread\n", docs.size(),
              static_cast<double>(bytes) / 1e6);
-  fmt::print("{:<12} {:>14} {:>16} {:>8} {:>12}\n", "encoding", "borealis MB/s", "tiktoken MB/s",
-             "ratio", "tokens");
+  fmt::print("{:<20} {:>14} {:>12} {:>8} {:>12}  {}\n", "tokenizer", "borealis MB/s", "peer MB/s",
+             "ratio", "tokens", "peer");
+  struct Case {
+    std::string label, spec, peer_cmd, peer_name;
+  };
+  std::vector<Case> cases;
   for (const char* enc : {"r50k_base", "cl100k_base", "o200k_base"}) {
-    const auto tok = tokenize::BpeTokenizer::from_tiktoken(vocab + "/" + enc + ".tiktoken");
+    cases.push_back({enc, vocab + "/" + enc + ".tiktoken",
+                     fmt::format("node '{}/bench/tiktoken_peer.cjs' '{}/tiktoken' '{}' {}", BOREALIS_SOURCE_DIR,
+                                 vocab, docs_path, enc),
+                     "tiktoken 1.0.22 (WASM)"});
+  }
+  cases.push_back({"llama3 tokenizer.json", vocab + "/llama3/models/tokenizer.json",
+                   fmt::format("RAYON_NUM_THREADS=1 node '{}/bench/hf_tokenizers_peer.cjs' '{}/hf-tokenizers' "
+                               "'{}/llama3/models/tokenizer.json' '{}'",
+                               BOREALIS_SOURCE_DIR, vocab, vocab, docs_path),
+                   "HF tokenizers 0.23.2 (native, 1 thread)"});
+  auto encode_all = [&](const tokenize::Tokenizer& tok, std::size_t begin, std::size_t end) {
     std::vector<tokenize::TokenId> ids;
     std::size_t tokens = 0;
-    const auto start = std::chrono::steady_clock::now();
-    for (const auto& d : docs) {
+    for (std::size_t i = begin; i < end; ++i) {
       ids.clear();
-      tok.encode(d, ids);
+      tok.encode(docs[i], ids, tokenize::SpecialTokens::kAll);
       tokens += ids.size();
     }
+    return tokens;
+  };
+  for (const auto& c : cases) {
+    const auto tok = tokenize::load_tokenizer(c.spec);
+    const auto start = std::chrono::steady_clock::now();
+    const std::size_t tokens = encode_all(*tok, 0, docs.size());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double ours = static_cast<double>(bytes) / seconds / 1e6;
     double peer = 0;
     std::size_t peer_tokens = 0;
-    const std::string cmd = fmt::format("node '{}/bench/tiktoken_peer.cjs' '{}/tiktoken' '{}' {}",
-                                        BOREALIS_SOURCE_DIR, vocab, docs_path, enc);
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    if (FILE* p = ::popen(c.peer_cmd.c_str(), "r")) {
       if (std::fscanf(p, "%lf %zu", &peer, &peer_tokens) != 2) peer = 0;
       ::pclose(p);
     }
-    fmt::print("{:<12} {:>14.2f} {:>16.2f} {:>7.2f}x {:>12}{}\n", enc, ours, peer,
-               peer > 0 ? ours / peer : 0.0, tokens,
-               peer_tokens == tokens ? "" : "  (token counts differ from tiktoken!)");
+    fmt::print("{:<20} {:>14.2f} {:>12.2f} {:>7.2f}x {:>12}  {}{}\n", c.label, ours, peer,
+               peer > 0 ? ours / peer : 0.0, tokens, c.peer_name,
+               peer_tokens == tokens ? "" : "  (token counts differ from the peer!)");
+  }
+
+  // Threads: the same documents split between 1 and 2 threads, one tokenizer.
+  {
+    const auto tok = tokenize::load_tokenizer(vocab + "/cl100k_base.tiktoken");
+    double single = 0;
+    for (unsigned threads : {1u, 2u}) {
+      const auto start = std::chrono::steady_clock::now();
+      {
+        std::vector<std::jthread> pool;
+        const std::size_t per = (docs.size() + threads - 1) / threads;
+        for (unsigned t = 0; t < threads; ++t)
+          pool.emplace_back([&, t] { encode_all(*tok, std::min(docs.size(), t * per), std::min(docs.size(), (t + 1) * per)); });
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = static_cast<double>(bytes) / seconds / 1e6;
+      if (threads == 1) single = rate;
+      fmt::print("cl100k_base, {} thread{}: {:.2f} MB/s{}\n", threads, threads == 1 ? " " : "s", rate,
+                 threads == 1 ? "" : fmt::format(" ({:.2f}x one thread)", rate / single));
+    }
   }
 
   // End to end: JSONL.zst -> .bin/.idx with `borealis tokenize`'s library call.

@@ -1,8 +1,5 @@
 #include "borealis/dist/rank_outputs.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -10,6 +7,7 @@
 
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/io/atomic_output_file.h"
+#include "borealis/io/file_identity.h"
 #include "borealis/io/read_file.h"
 #include "borealis/util/error.h"
 
@@ -17,18 +15,9 @@ namespace borealis::dist {
 
 namespace {
 
-// Size and modification time: a rewritten file changes at least the latter.
-nlohmann::json file_identity(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw_system_error(path, "cannot open", errno);
-  return {{"path", path},
-          {"size", static_cast<std::uint64_t>(st.st_size)},
-          {"mtime_ns", static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec}};
-}
-
 nlohmann::json dataset_identity(const std::string& prefix) {
-  return nlohmann::json::array({file_identity(data::index_path(prefix)),
-                                file_identity(data::data_path(prefix))});
+  return nlohmann::json::array({io::file_identity(data::index_path(prefix)),
+                                io::file_identity(data::data_path(prefix))});
 }
 
 }  // namespace

@@ -57,9 +57,17 @@ std::string describe(const tokenize::JsonlTokenizeSummary& s, const std::string&
       s.empty_documents, drop_empty ? "dropped" : "kept");
 }
 
+std::uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw_system_error(path, "cannot open", errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
 // One process (no launcher, or mpirun -np 1): PREFIX.bin/.idx.
 void run_single(Options& opt, const tokenize::Tokenizer& tokenizer) {
-  util::ProgressLine progress("tokenize (input bytes)", 0, "bytes");
+  std::uint64_t input_bytes = 0;
+  for (const auto& in : opt.inputs) input_bytes += file_size(in);
+  util::ProgressLine progress("tokenize (input file bytes)", input_bytes, "bytes");
   const auto start = std::chrono::steady_clock::now();
   const auto s = tokenize::tokenize_jsonl_to_dataset(
       tokenizer, opt.tokenizer, opt.inputs, opt.output_prefix, opt.run,
@@ -72,13 +80,9 @@ void run_single(Options& opt, const tokenize::Tokenizer& tokenizer) {
     return;
   }
   progress.finish(docs_per_second(s.documents, start));
-  fmt::print("{}\n", describe(s, opt.output_prefix + ".bin/.idx", opt.run.drop_empty));
-}
-
-std::uint64_t file_size(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw_system_error(path, "cannot open", errno);
-  return static_cast<std::uint64_t>(st.st_size);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("{} ({:.1f} MB/s of text)\n", describe(s, opt.output_prefix + ".bin/.idx", opt.run.drop_empty),
+             seconds > 0 ? static_cast<double>(s.text_bytes) / seconds / 1e6 : 0.0);
 }
 
 // Ranks print whole lines and flush at once: mpirun forwards each rank's
