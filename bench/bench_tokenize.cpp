@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -98,6 +99,32 @@ int main(int argc, char** argv) {
     fmt::print("{:<20} {:>14.2f} {:>12.2f} {:>7.2f}x {:>12}  {}{}\n", c.label, ours, peer,
                peer > 0 ? ours / peer : 0.0, tokens, c.peer_name,
                peer_tokens == tokens ? "" : "  (token counts differ from the peer!)");
+  }
+
+  // Long runs without spaces must not go quadratic: cost per byte of 100 KB
+  // DNA and base64 "words" against the English-like corpus above.
+  {
+    const auto tok = tokenize::load_tokenizer(vocab + "/cl100k_base.tiktoken");
+    const std::string bases = "ACGT",
+                      base64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::mt19937 rng(2026);
+    std::string dna(100000, 'A'), b64(100000, 'A');
+    for (auto& c : dna) c = bases[rng() % bases.size()];
+    for (auto& c : b64) c = base64[rng() % base64.size()];
+    const std::size_t english = std::min<std::size_t>(docs.size(), 20000);
+    std::size_t english_bytes = 0;
+    for (std::size_t i = 0; i < english; ++i) english_bytes += docs[i].size();
+    auto rate = [&](auto&& body, std::size_t n) {
+      const auto start = std::chrono::steady_clock::now();
+      body();
+      return static_cast<double>(n) / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 1e6;
+    };
+    const double text = rate([&] { encode_all(*tok, 0, english); }, english_bytes);
+    std::vector<tokenize::TokenId> ids;
+    for (const auto& [name, word] : {std::pair{"100 KB DNA word", &dna}, std::pair{"100 KB base64 word", &b64}}) {
+      const double r = rate([&] { for (int k = 0; k < 20; ++k) { ids.clear(); tok->encode(*word, ids); } }, 20 * word->size());
+      fmt::print("cl100k_base, {}: {:.2f} MB/s ({:.1f}x the cost per byte of the corpus text)\n", name, r, text / r);
+    }
   }
 
   // Threads: the same documents split between 1 and 2 threads, one tokenizer.

@@ -61,12 +61,21 @@ void BpeMergeTable::index_byte_pairs(const std::array<TokenId, 256>& byte_id) {
       if (const Merge* m = find(byte_id[a], byte_id[b])) byte_pairs_[a * 256 + b] = *m;
 }
 
-void BpeMergeTable::merge_bytes(std::string_view piece, const std::array<TokenId, 256>& byte_id,
-                                std::vector<TokenId>& out, std::uint64_t owner) const {
+void BpeMergeTable::encode_piece(std::string_view piece, const std::array<TokenId, 256>& byte_id,
+                                 const BpeVocabulary* whole_tokens, std::uint32_t owner,
+                                 std::vector<TokenId>& out) const {
+  if (piece.empty()) return;
+  const std::uint64_t hash = BpeVocabulary::hash(piece);
   const bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
   PieceCache& cache = PieceCache::for_this_thread();
-  const std::uint64_t hash = cacheable ? PieceCache::hash(piece) : 0;
   if (cacheable && cache.lookup(owner, hash, piece, out)) return;
+  if (whole_tokens != nullptr) {
+    if (const TokenId whole = whole_tokens->rank(piece, hash); whole != BpeVocabulary::kNoRank) {
+      out.push_back(whole);
+      if (cacheable) cache.store(owner, hash, piece, std::span<const TokenId>(&whole, 1));
+      return;
+    }
+  }
   const std::size_t before = out.size();
   const std::size_t n = piece.size();
   if (n < kHeapThreshold && byte_pairs_.size() == 256 * 256) {

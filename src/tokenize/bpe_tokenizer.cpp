@@ -88,12 +88,7 @@ BpeTokenizer::BpeTokenizer(std::string name, BpeVocabulary vocab, const std::str
 }
 
 void BpeTokenizer::encode_piece(std::string_view piece, std::vector<TokenId>& out) const {
-  if (piece.empty()) return;
-  if (const TokenId whole = vocab_.rank(piece); whole != BpeVocabulary::kNoRank) {
-    out.push_back(whole);
-    return;
-  }
-  merges_.merge_bytes(piece, byte_id_, out, cache_owner_);
+  merges_.encode_piece(piece, byte_id_, &vocab_, cache_owner_, out);
 }
 
 void BpeTokenizer::encode_ordinary(std::string_view text, std::vector<TokenId>& out) const {

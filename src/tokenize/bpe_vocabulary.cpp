@@ -159,9 +159,10 @@ BpeVocabulary BpeVocabulary::load_gpt2(const std::string& vocab_json,
   return vocab;
 }
 
-TokenId BpeVocabulary::rank(std::string_view bytes) const {
+std::uint64_t BpeVocabulary::hash(std::string_view bytes) { return hash_bytes(bytes); }
+
+TokenId BpeVocabulary::rank(std::string_view bytes, std::uint64_t h) const {
   if (slots_.empty()) return kNoRank;
-  const std::uint64_t h = hash_bytes(bytes);
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];

@@ -222,16 +222,16 @@ std::unique_ptr<HuggingFaceTokenizer> HuggingFaceTokenizer::from_file(const std:
 }
 
 void HuggingFaceTokenizer::encode_piece(std::string_view piece, std::vector<TokenId>& out) const {
+  if (!unk_) {  // every byte has a token (checked when loading)
+    merges_.encode_piece(piece, byte_id_, ignore_merges_ ? &vocab_ : nullptr, cache_owner_, out);
+    return;
+  }
   if (piece.empty()) return;
   if (ignore_merges_) {
     if (const TokenId whole = vocab_.rank(piece); whole != kNoToken) {
       out.push_back(whole);
       return;
     }
-  }
-  if (!unk_) {  // every byte has a token (checked when loading)
-    merges_.merge_bytes(piece, byte_id_, out, cache_owner_);
-    return;
   }
   // Bytes the vocabulary lacks become unk (fused when asked), as `tokenizers` does.
   std::vector<TokenId> word;

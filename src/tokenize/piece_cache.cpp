@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <atomic>
 
-#include <xxhash.h>
-
 namespace borealis::tokenize {
 
-std::uint64_t PieceCache::new_owner_id() {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
+std::uint32_t PieceCache::new_owner_id() {
+  // 32 bits: four billion tokenizer objects per process before ids repeat.
+  static std::atomic<std::uint32_t> next{1};
+  std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
+  while (id == 0) id = next.fetch_add(1, std::memory_order_relaxed);  // 0 marks empty entries
+  return id;
 }
 
 PieceCache& PieceCache::for_this_thread() {
@@ -17,9 +18,7 @@ PieceCache& PieceCache::for_this_thread() {
   return cache;
 }
 
-std::uint64_t PieceCache::hash(std::string_view piece) { return XXH3_64bits(piece.data(), piece.size()); }
-
-void PieceCache::store(std::uint64_t owner, std::uint64_t hash, std::string_view piece,
+void PieceCache::store(std::uint32_t owner, std::uint64_t hash, std::string_view piece,
                        std::span<const TokenId> ids) {
   if (piece.size() > kMaxPieceBytes || ids.size() > kMaxIds) return;
   Entry& e = entries_[hash & (kEntries - 1)];

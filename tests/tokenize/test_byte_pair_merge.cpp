@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "borealis/tokenize/bpe_merge_table.h"
+#include "borealis/tokenize/bpe_tokenizer.h"
 #include "borealis/tokenize/bpe_vocabulary.h"
 #include "borealis/util/error.h"
 #include "test_util.h"
@@ -74,6 +75,29 @@ TEST(BpeVocabulary, RejectsMalformedRankFiles) {
   EXPECT_THROW(BpeVocabulary::load_tiktoken(path), Error);  // not base64
   test::write_bytes(path, {'I', 'Q', '=', '=', ' ', '0', '\n'});
   EXPECT_THROW(BpeVocabulary::load_tiktoken(path), Error);  // lacks 255 of the bytes
+}
+
+}  // namespace
+}  // namespace borealis::tokenize
+
+namespace borealis::tokenize {
+namespace {
+
+// The per-thread PieceCache is shared by every tokenizer on a thread: each
+// must still get its own ids when they encode the same words in turn.
+TEST(PieceCache, TokenizersSharingAThreadKeepTheirOwnIds) {
+  const std::string vocab = test::data_dir() + "/vocab/";
+  const auto r50k = BpeTokenizer::from_tiktoken(vocab + "r50k_base.tiktoken");
+  const auto cl100k = BpeTokenizer::from_tiktoken(vocab + "cl100k_base.tiktoken");
+  const std::string text = " thermodynamically electroencephalography the the the";
+  const auto a = r50k.encode(text), b = cl100k.encode(text);
+  EXPECT_NE(a, b);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(r50k.encode(text), a);
+    EXPECT_EQ(cl100k.encode(text), b);
+  }
+  // A fresh tokenizer (new owner id) gives the same ids as the first.
+  EXPECT_EQ(BpeTokenizer::from_tiktoken(vocab + "r50k_base.tiktoken").encode(text), a);
 }
 
 }  // namespace

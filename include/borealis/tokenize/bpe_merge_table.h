@@ -56,11 +56,15 @@ class BpeMergeTable {
   // Merges the bytes of `piece`, each first mapped through `byte_id` (which
   // must hold a token for every byte), and appends the result to `out`.
   // Precomputes the merges of every pair of single bytes (a dense 256 x 256
-  // table) for merge_bytes; call after the last add().
+  // table) for encode_piece; call after the last add().
   void index_byte_pairs(const std::array<TokenId, 256>& byte_id);
-  // Repeated pieces are answered from the thread's PieceCache under `owner`.
-  void merge_bytes(std::string_view piece, const std::array<TokenId, 256>& byte_id,
-                   std::vector<TokenId>& out, std::uint64_t owner) const;
+  // The ids of one pre-tokenized piece: from the thread's PieceCache (under
+  // `owner`) when it was seen lately, else the whole piece if `whole_tokens`
+  // is given and has it (tiktoken, and Hugging Face's ignore_merges), else
+  // its bytes mapped through `byte_id` (a token for every byte) and merged.
+  void encode_piece(std::string_view piece, const std::array<TokenId, 256>& byte_id,
+                    const BpeVocabulary* whole_tokens, std::uint32_t owner,
+                    std::vector<TokenId>& out) const;
   // Applies the merges to `word` (the per-byte token ids) and appends the
   // resulting ids to `out`.
   void merge(std::span<const TokenId> word, std::vector<TokenId>& out) const;

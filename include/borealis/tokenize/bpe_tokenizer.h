@@ -63,7 +63,7 @@ class BpeTokenizer : public Tokenizer {
   BpeVocabulary vocab_;
   // tiktoken's rule as pair merges (BpeMergeTable::from_ranks)
   BpeMergeTable merges_;
-  std::uint64_t cache_owner_ = PieceCache::new_owner_id();  // this tokenizer's PieceCache entries
+  std::uint32_t cache_owner_ = PieceCache::new_owner_id();  // this tokenizer's PieceCache entries
   std::array<TokenId, 256> byte_id_{};
   RegexSplitter splitter_;
   std::map<std::string, TokenId> special_tokens_;

@@ -38,7 +38,11 @@ class BpeVocabulary {
   // open-addressing table of (xxh3 hash, arena offset, length, rank, first
   // bytes), so a lookup is one hash and usually one cache line.
   static constexpr TokenId kNoRank = 0xFFFFFFFFu;
-  TokenId rank(std::string_view bytes) const;
+  TokenId rank(std::string_view bytes) const { return rank(bytes, hash(bytes)); }
+  // The same with hash(bytes) already computed (the BPE loop shares it with
+  // its piece cache).
+  TokenId rank(std::string_view bytes, std::uint64_t hash) const;
+  static std::uint64_t hash(std::string_view bytes);
 
   // Byte string of a token id; empty view if the id is not in the vocabulary.
   std::string_view bytes(TokenId id) const {

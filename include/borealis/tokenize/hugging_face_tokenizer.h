@@ -67,7 +67,7 @@ class HuggingFaceTokenizer : public Tokenizer {
   std::string name_;
   BpeVocabulary vocab_;  // byte string -> id, for ignore_merges and decoding
   BpeMergeTable merges_;
-  std::uint64_t cache_owner_ = PieceCache::new_owner_id();  // this tokenizer's PieceCache entries
+  std::uint32_t cache_owner_ = PieceCache::new_owner_id();  // this tokenizer's PieceCache entries
   std::array<TokenId, 256> byte_id_{};  // kNoToken where the vocabulary lacks the byte
   std::optional<TokenId> unk_;
   bool fuse_unk_ = false;

@@ -1,9 +1,10 @@
 #pragma once
-// A per-thread memo of piece -> token ids for the pieces the BPE loop had to
-// merge (pieces that are whole tokens never get here). Words repeat in real
-// text (Zipf), so most merges are answered by one hash and one compare; the
-// `tokenizers` library keeps a similar cache. Direct-mapped and fixed-size:
-// no locks, no allocation, bounded memory (~4 MB per thread).
+// A per-thread memo of piece -> token ids, consulted before the vocabulary
+// and the merge loop. Words repeat in real text (Zipf), so most pieces are
+// answered by one hash and one compare in a table small enough to stay in
+// cache (the vocabulary's hash table is several MB); the `tokenizers`
+// library keeps a similar cache. Direct-mapped and fixed-size: no locks, no
+// allocation, bounded memory (1 MB per thread, 64-byte entries).
 //
 // Entries carry the id of the tokenizer that made them (owner_id(), unique
 // per tokenizer object for the life of the process), so tokenizers sharing
@@ -20,15 +21,15 @@ namespace borealis::tokenize {
 
 class PieceCache {
  public:
-  static constexpr std::size_t kMaxPieceBytes = 40;
-  static constexpr std::size_t kMaxIds = 14;
+  static constexpr std::size_t kMaxPieceBytes = 24;
+  static constexpr std::size_t kMaxIds = 6;
 
   // A new owner id for a tokenizer.
-  static std::uint64_t new_owner_id();
+  static std::uint32_t new_owner_id();
   static PieceCache& for_this_thread();
 
   // Appends the cached ids of `piece` to `out` and returns true, or returns false.
-  bool lookup(std::uint64_t owner, std::uint64_t hash, std::string_view piece,
+  bool lookup(std::uint32_t owner, std::uint64_t hash, std::string_view piece,
               std::vector<TokenId>& out) const {
     const Entry& e = entries_[hash & (kEntries - 1)];
     if (e.owner != owner || e.hash != hash || e.length != piece.size() ||
@@ -38,16 +39,14 @@ class PieceCache {
     return true;
   }
   // Remembers `ids` for `piece` if both fit an entry.
-  void store(std::uint64_t owner, std::uint64_t hash, std::string_view piece,
+  void store(std::uint32_t owner, std::uint64_t hash, std::string_view piece,
              std::span<const TokenId> ids);
 
-  static std::uint64_t hash(std::string_view piece);
-
  private:
-  static constexpr std::size_t kEntries = 32768;
-  struct Entry {
-    std::uint64_t owner = 0;  // 0: empty (owner ids start at 1)
+  static constexpr std::size_t kEntries = 16384;
+  struct alignas(64) Entry {
     std::uint64_t hash = 0;
+    std::uint32_t owner = 0;  // 0: empty (owner ids start at 1)
     std::uint8_t length = 0;
     std::uint8_t count = 0;
     char bytes[kMaxPieceBytes];
