@@ -57,14 +57,10 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `borealis ARGS` through the shell (ARGS are passed verbatim).
-inline CommandResult run_borealis(const std::string& args) {
+// Runs a shell command line; stdout and stderr together.
+inline CommandResult run_command(const std::string& command_line) {
   CommandResult result;
-  std::string command = "'";  // built by appending: GCC 12 warns (-Wrestrict) on "lit" + string
-  command += binary();
-  command += "' ";
-  command += args;
-  command += " 2>&1";
+  const std::string command = command_line + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer{};
@@ -74,6 +70,15 @@ inline CommandResult run_borealis(const std::string& args) {
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+// Runs `borealis ARGS` through the shell (ARGS are passed verbatim).
+inline CommandResult run_borealis(const std::string& args) {
+  std::string command = "'";  // built by appending: GCC 12 warns (-Wrestrict) on "lit" + string
+  command += binary();
+  command += "' ";
+  command += args;
+  return run_command(command);
 }
 
 // Runs `body` and returns the borealis::Error message it throws ("" if none).

@@ -101,17 +101,9 @@ void BpeTokenizer::encode(std::string_view text, std::vector<TokenId>& out,
     encode_ordinary(text, out);
     return;
   }
-  // Cut the text at the earliest special-token string, encode the ordinary
-  // text before it, emit the special id, and go on after it.
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const auto match = special_matcher_.find(text, pos);
-    if (match.position == std::string_view::npos) break;
-    encode_ordinary(text.substr(pos, match.position - pos), out);
-    out.push_back(match.id);
-    pos = match.position + match.length;
-  }
-  if (pos < text.size()) encode_ordinary(text.substr(pos), out);
+  special_matcher_.split(
+      text, [&](std::string_view ordinary) { encode_ordinary(ordinary, out); },
+      [&](TokenId id) { out.push_back(id); });
 }
 
 std::optional<TokenId> BpeTokenizer::end_of_document() const {

@@ -289,15 +289,9 @@ void HuggingFaceTokenizer::encode_segment(std::string_view segment, std::vector<
 void HuggingFaceTokenizer::encode(std::string_view text, std::vector<TokenId>& out,
                                   SpecialTokens allowed) const {
   const SpecialTokenMatcher& matcher = allowed == SpecialTokens::kAll ? all_added_ : non_special_added_;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const auto match = matcher.find(text, pos);
-    if (match.position == std::string_view::npos) break;
-    encode_segment(text.substr(pos, match.position - pos), out);
-    out.push_back(match.id);
-    pos = match.position + match.length;
-  }
-  if (pos < text.size()) encode_segment(text.substr(pos), out);
+  matcher.split(
+      text, [&](std::string_view segment) { encode_segment(segment, out); },
+      [&](TokenId id) { out.push_back(id); });
 }
 
 std::string HuggingFaceTokenizer::decode(std::span<const TokenId> ids) const {

@@ -33,21 +33,6 @@ inline std::string mpirun_prefix(int ranks) {
   return command;
 }
 
-// Runs a shell command line; stdout and stderr together.
-inline CommandResult run_command(const std::string& command_line) {
-  CommandResult result;
-  const std::string command = command_line + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
 // `mpirun -np RANKS borealis ARGS`.
 inline CommandResult mpirun_borealis(int ranks, const std::string& args) {
   return run_command(mpirun_prefix(ranks) + " '" + binary() + "' " + args);

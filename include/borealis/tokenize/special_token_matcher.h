@@ -31,6 +31,21 @@ class SpecialTokenMatcher {
   Match find(std::string_view text, std::size_t from = 0) const;
   bool empty() const { return tokens_.empty(); }
 
+  // Walks `text` in order: on_text(stretch) for every non-empty stretch
+  // between tokens, on_token(id) for every token.
+  template <typename OnText, typename OnToken>
+  void split(std::string_view text, OnText&& on_text, OnToken&& on_token) const {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const Match match = find(text, pos);
+      if (match.position == std::string_view::npos) break;
+      if (match.position > pos) on_text(text.substr(pos, match.position - pos));
+      on_token(match.id);
+      pos = match.position + match.length;
+    }
+    if (pos < text.size()) on_text(text.substr(pos));
+  }
+
  private:
   struct Token {
     std::string text;
