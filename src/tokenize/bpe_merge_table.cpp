@@ -11,7 +11,6 @@ namespace borealis::tokenize {
 
 namespace {
 constexpr std::uint32_t kNoMerge = 0xFFFFFFFFu;
-constexpr std::size_t kHeapThreshold = 128;
 }  // namespace
 
 BpeMergeTable BpeMergeTable::from_ranks(const BpeVocabulary& vocab) {
@@ -78,7 +77,7 @@ void BpeMergeTable::encode_piece(std::string_view piece, const std::array<TokenI
   }
   const std::size_t before = out.size();
   const std::size_t n = piece.size();
-  if (n < kHeapThreshold && byte_pairs_.size() == 256 * 256) {
+  if (n < kShortWord && byte_pairs_.size() == 256 * 256) {
     // The first round of lookups, byte pairs, comes from the dense table
     // (512 KB, mostly cache-resident) instead of the big pair hash table.
     Parts parts;
@@ -99,7 +98,7 @@ void BpeMergeTable::encode_piece(std::string_view piece, const std::array<TokenI
 }
 
 void BpeMergeTable::merge(std::span<const TokenId> word, std::vector<TokenId>& out) const {
-  if (word.size() < kHeapThreshold) {
+  if (word.size() < kShortWord) {
     merge_quadratic(word, out);
   } else {
     merge_heap(word, out);
@@ -107,7 +106,7 @@ void BpeMergeTable::merge(std::span<const TokenId> word, std::vector<TokenId>& o
 }
 
 void BpeMergeTable::merge_quadratic(std::span<const TokenId> word, std::vector<TokenId>& out) const {
-  if (word.size() >= kHeapThreshold) {
+  if (word.size() >= kShortWord) {
     merge_heap(word, out);  // too long for the stack buffers below
     return;
   }

@@ -85,11 +85,13 @@ class BpeMergeTable {
     Merge merge{};
   };
   void grow();
+  // Words shorter than this merge by the O(n^2) scan in stack buffers.
+  static constexpr std::size_t kShortWord = 128;
   // A short word being merged: part ids and the merge of each part with the next.
   struct Parts {
     std::size_t n = 0;
-    TokenId ids[128];
-    Merge merges[128];
+    TokenId ids[kShortWord];
+    Merge merges[kShortWord];
   };
   Merge merge_of(const Parts& parts, std::size_t i) const;
   void merge_parts(Parts& parts, std::vector<TokenId>& out) const;
