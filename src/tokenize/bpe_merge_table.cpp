@@ -18,22 +18,63 @@ BpeMergeTable BpeMergeTable::from_ranks(const BpeVocabulary& vocab) {
   // is a token T, with T's rank as priority. Parts are always tokens (single
   // bytes, or earlier merges), so listing every split of every T into two
   // tokens gives exactly the pairs that can ever merge.
+  //
+  // That is ~10 lookups per token, each a likely cache miss in the vocabulary
+  // table, and the load time of every tokenizer: so the lookups of a group
+  // of tokens are hashed and prefetched first, then probed.
+  struct Split {
+    TokenId token;
+    std::uint32_t at;  // bytes [0, at) and [at, end)
+    std::uint64_t hash;
+    TokenId left;
+  };
+  struct Pair {
+    TokenId left, right, token;
+  };
   BpeMergeTable table;
-  for (TokenId t = 0; t < vocab.id_limit(); ++t) {
-    const std::string_view bytes = vocab.bytes(t);
-    for (std::size_t k = 1; k < bytes.size(); ++k) {
-      const TokenId left = vocab.rank(bytes.substr(0, k));
-      if (left == BpeVocabulary::kNoRank) continue;
-      const TokenId right = vocab.rank(bytes.substr(k));
-      if (right != BpeVocabulary::kNoRank) table.add(left, right, t, t);
+  std::vector<Split> prefixes, suffixes;
+  std::vector<Pair> pairs;
+  constexpr TokenId kGroup = 64;
+  for (TokenId first = 0; first < vocab.id_limit(); first += kGroup) {
+    const TokenId last = std::min<TokenId>(vocab.id_limit(), first + kGroup);
+    prefixes.clear();
+    for (TokenId t = first; t < last; ++t) {
+      const std::string_view bytes = vocab.bytes(t);
+      for (std::uint32_t k = 1; k < bytes.size(); ++k) {
+        const std::uint64_t h = BpeVocabulary::hash(bytes.substr(0, k));
+        vocab.prefetch(h);
+        prefixes.push_back({t, k, h, 0});
+      }
     }
+    suffixes.clear();
+    for (const Split& p : prefixes) {
+      const std::string_view bytes = vocab.bytes(p.token);
+      const TokenId left = vocab.rank(bytes.substr(0, p.at), p.hash);
+      if (left == BpeVocabulary::kNoRank) continue;
+      const std::uint64_t h = BpeVocabulary::hash(bytes.substr(p.at));
+      vocab.prefetch(h);
+      suffixes.push_back({p.token, p.at, h, left});
+    }
+    for (const Split& s : suffixes) {
+      const TokenId right = vocab.rank(vocab.bytes(s.token).substr(s.at), s.hash);
+      if (right != BpeVocabulary::kNoRank) pairs.push_back({s.left, right, s.token});
+    }
+  }
+  // Sized once, and each insert's slot prefetched a few pairs ahead.
+  table.reserve(pairs.size());
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    if (i + kAhead < pairs.size()) table.prefetch(pairs[i + kAhead].left, pairs[i + kAhead].right);
+    table.add(pairs[i].left, pairs[i].right, pairs[i].token, pairs[i].token);
   }
   return table;
 }
 
-void BpeMergeTable::grow() {
+void BpeMergeTable::reserve(std::size_t merges) {
+  std::size_t size = 1024;
+  while (size < merges * 2) size *= 2;
+  if (size <= slots_.size()) return;
   std::vector<Slot> old = std::move(slots_);
-  const std::size_t size = std::max<std::size_t>(1024, old.size() * 2);
   slots_.assign(size, Slot{});
   shift_ = 64u - static_cast<unsigned>(std::countr_zero(size));
   for (const Slot& s : old) {
@@ -43,6 +84,8 @@ void BpeMergeTable::grow() {
     slots_[i] = s;
   }
 }
+
+void BpeMergeTable::grow() { reserve(std::max<std::size_t>(512, count_ * 2)); }
 
 void BpeMergeTable::add(TokenId left, TokenId right, std::uint32_t rank, TokenId result) {
   if ((count_ + 1) * 2 > slots_.size()) grow();
@@ -64,9 +107,35 @@ void BpeMergeTable::encode_piece(std::string_view piece, const std::array<TokenI
                                  const BpeVocabulary* whole_tokens, std::uint32_t owner,
                                  std::vector<TokenId>& out) const {
   if (piece.empty()) return;
-  const std::uint64_t hash = BpeVocabulary::hash(piece);
-  const bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
+  encode_hashed_piece(piece, BpeVocabulary::hash(piece), PieceCache::for_this_thread(), byte_id,
+                      whole_tokens, owner, out);
+}
+
+void BpeMergeTable::encode_pieces(std::span<const std::string_view> pieces,
+                                  const std::array<TokenId, 256>& byte_id,
+                                  const BpeVocabulary* whole_tokens, std::uint32_t owner,
+                                  std::vector<TokenId>& out) const {
   PieceCache& cache = PieceCache::for_this_thread();
+  std::uint64_t hashes[kPieceGroup];
+  while (!pieces.empty()) {
+    const std::size_t n = std::min(pieces.size(), kPieceGroup);
+    for (std::size_t i = 0; i < n; ++i) {
+      hashes[i] = BpeVocabulary::hash(pieces[i]);
+      cache.prefetch(hashes[i]);
+      if (whole_tokens != nullptr) whole_tokens->prefetch(hashes[i]);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (!pieces[i].empty())
+        encode_hashed_piece(pieces[i], hashes[i], cache, byte_id, whole_tokens, owner, out);
+    pieces = pieces.subspan(n);
+  }
+}
+
+void BpeMergeTable::encode_hashed_piece(std::string_view piece, std::uint64_t hash, PieceCache& cache,
+                                        const std::array<TokenId, 256>& byte_id,
+                                        const BpeVocabulary* whole_tokens, std::uint32_t owner,
+                                        std::vector<TokenId>& out) const {
+  const bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
   if (cacheable && cache.lookup(owner, hash, piece, out)) return;
   if (whole_tokens != nullptr) {
     if (const TokenId whole = whole_tokens->rank(piece, hash); whole != BpeVocabulary::kNoRank) {
@@ -140,6 +209,9 @@ void BpeMergeTable::merge_parts(Parts& p, std::vector<TokenId>& out) const {
     std::copy(p.ids + at + 2, p.ids + p.n, p.ids + at + 1);
     std::copy(p.merges + at + 2, p.merges + p.n, p.merges + at + 1);
     --p.n;
+    // The two lookups are independent: start both loads before probing.
+    if (at + 1 < p.n) prefetch(p.ids[at], p.ids[at + 1]);
+    if (at > 0) prefetch(p.ids[at - 1], p.ids[at]);
     p.merges[at] = merge_of(p, at);
     if (at > 0) p.merges[at - 1] = merge_of(p, at - 1);
   }

@@ -92,7 +92,16 @@ void BpeTokenizer::encode_piece(std::string_view piece, std::vector<TokenId>& ou
 }
 
 void BpeTokenizer::encode_ordinary(std::string_view text, std::vector<TokenId>& out) const {
-  splitter_.split(text, [&](std::string_view piece) { encode_piece(piece, out); });
+  std::array<std::string_view, BpeMergeTable::kPieceGroup> group;
+  std::size_t n = 0;
+  splitter_.split(text, [&](std::string_view piece) {
+    group[n++] = piece;
+    if (n == group.size()) {
+      merges_.encode_pieces(group, byte_id_, &vocab_, cache_owner_, out);
+      n = 0;
+    }
+  });
+  merges_.encode_pieces(std::span(group.data(), n), byte_id_, &vocab_, cache_owner_, out);
 }
 
 void BpeTokenizer::encode(std::string_view text, std::vector<TokenId>& out,

@@ -60,6 +60,7 @@ BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
   io::MappedFile file(path);
   std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
   BpeVocabulary vocab;
+  vocab.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::string bytes;
   std::size_t line_no = 0;
   while (!text.empty()) {
@@ -79,9 +80,11 @@ BpeVocabulary BpeVocabulary::load_tiktoken(const std::string& path) {
     auto [end, ec] = std::from_chars(rank_text.data(), rank_text.data() + rank_text.size(), rank);
     if (ec != std::errc() || end != rank_text.data() + rank_text.size() || rank == kNoRank)
       throw_file_error(path, "line {}: invalid rank '{}'", line_no, rank_text);
-    if (vocab.rank(bytes) != kNoRank || vocab.contains_id(rank))
-      throw_file_error(path, "line {}: duplicate token or rank {}", line_no, rank);
-    vocab.add(bytes, rank);
+    try {
+      vocab.add(bytes, rank);  // checks for a duplicate token or rank
+    } catch (const Error& e) {
+      throw_file_error(path, "line {}: {}", line_no, e.what());
+    }
   }
   if (vocab.size() < 256) {
     throw_file_error(path, "has {} tokens; a byte-level BPE vocabulary needs all 256 bytes",
@@ -182,9 +185,14 @@ void BpeVocabulary::insert_slot(const Slot& slot) {
   slots_[i] = slot;
 }
 
-void BpeVocabulary::grow() {
+void BpeVocabulary::grow() { reserve(std::max<std::size_t>(512, count_ * 2)); }
+
+void BpeVocabulary::reserve(std::size_t tokens) {
+  std::size_t size = 1024;
+  while (size < tokens * 2) size *= 2;
+  if (size <= slots_.size()) return;
   std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  slots_.assign(size, Slot{});
   for (const Slot& s : old)
     if (s.rank != kNoRank) insert_slot(s);
 }

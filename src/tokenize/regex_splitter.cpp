@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "borealis/util/error.h"
@@ -22,12 +24,6 @@ std::string pcre2_message(int code) {
   pcre2_get_error_message(code, buffer, sizeof(buffer));
   return reinterpret_cast<const char*>(buffer);
 }
-
-struct MatchData {
-  pcre2_match_data* data;
-  explicit MatchData(const pcre2_code* code) : data(pcre2_match_data_create_from_pattern(code, nullptr)) {}
-  ~MatchData() { pcre2_match_data_free(data); }
-};
 }  // namespace
 
 // Tokenizer patterns are written for Rust's regex, where \s is exactly the
@@ -84,54 +80,41 @@ RegexSplitter::~RegexSplitter() = default;
 RegexSplitter::RegexSplitter(RegexSplitter&&) noexcept = default;
 RegexSplitter& RegexSplitter::operator=(RegexSplitter&&) noexcept = default;
 
-void RegexSplitter::split(std::string_view text,
-                          const std::function<void(std::string_view)>& on_piece) const {
-  for_each_match(text, [&](std::size_t begin, std::size_t end) {
-    on_piece(text.substr(begin, end - begin));
-  });
-}
-
-void RegexSplitter::split_isolated(std::string_view text,
-                                   const std::function<void(std::string_view)>& on_piece) const {
-  std::size_t done = 0;
-  for_each_match(text, [&](std::size_t begin, std::size_t end) {
-    if (begin > done) on_piece(text.substr(done, begin - done));
-    on_piece(text.substr(begin, end - begin));
-    done = end;
-  });
-  if (done < text.size()) on_piece(text.substr(done));
-}
-
-void RegexSplitter::for_each_match(
-    std::string_view text, const std::function<void(std::size_t, std::size_t)>& on_match) const {
-  MatchData match(compiled_->code);
-  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  PCRE2_SIZE start = 0;
-  std::uint32_t options = 0;  // the first call checks the whole subject's UTF-8
-  while (start <= text.size()) {
-    const int rc = pcre2_match(compiled_->code, subject, text.size(), start, options, match.data,
-                               nullptr);
+bool RegexSplitter::Matches::next(std::size_t& begin, std::size_t& end) {
+  // Only the whole-match offsets are read, so one small match block per
+  // thread serves every pattern (pcre2_match keeps no state in it between
+  // calls; a nested split on the same thread is safe).
+  thread_local const std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> data(
+      pcre2_match_data_create(1, nullptr), &pcre2_match_data_free);
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text_.data());
+  while (start_ <= text_.size()) {
+    const int rc = pcre2_match(splitter_.compiled_->code, subject, text_.size(), start_,
+                               utf_checked_ ? PCRE2_NO_UTF_CHECK : 0, data.get(), nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
       if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21) {
-        throw Error(fmt::format("invalid UTF-8 at byte {}: {}",
-                                pcre2_get_startchar(match.data), pcre2_message(rc)));
+        throw Error(fmt::format("invalid UTF-8 at byte {}: {}", pcre2_get_startchar(data.get()),
+                                pcre2_message(rc)));
       }
       throw Error(fmt::format("pre-tokenizer match failed: {}", pcre2_message(rc)));
     }
-    options = PCRE2_NO_UTF_CHECK;
-    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
-    const PCRE2_SIZE begin = ovector[0], end = ovector[1];
-    if (end == begin) {
+    // rc == 0 only says the capture groups did not fit; the match is there.
+    utf_checked_ = true;
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data.get());
+    if (ovector[1] == ovector[0]) {
       // Empty match: step over one UTF-8 character to make progress.
-      start = end + 1;
-      while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-        ++start;
+      start_ = ovector[1] + 1;
+      while (start_ < text_.size() && (static_cast<unsigned char>(text_[start_]) & 0xC0) == 0x80)
+        ++start_;
       continue;
     }
-    on_match(begin, end);
-    start = end;
+    begin = ovector[0];
+    end = ovector[1];
+    start_ = end;
+    return true;
   }
+  start_ = text_.size() + 1;
+  return false;
 }
 
 }  // namespace borealis::tokenize

@@ -75,6 +75,17 @@ TEST(BpeVocabulary, RejectsMalformedRankFiles) {
   EXPECT_THROW(BpeVocabulary::load_tiktoken(path), Error);  // not base64
   test::write_bytes(path, {'I', 'Q', '=', '=', ' ', '0', '\n'});
   EXPECT_THROW(BpeVocabulary::load_tiktoken(path), Error);  // lacks 255 of the bytes
+  // "IQ==" is the byte '!'; the same token twice, then the same rank twice.
+  for (const std::string text : {"IQ== 0\nIQ== 1\n", "IQ== 0\nIg== 0\n"}) {
+    test::write_bytes(path, std::vector<char>(text.begin(), text.end()));
+    try {
+      BpeVocabulary::load_tiktoken(path);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": line 2: "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("duplicate token or rank"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "borealis/data/indexed_dataset.h"
@@ -241,6 +242,44 @@ TEST(JsonlToDataset, OutputDoesNotDependOnWorkerCount) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(": line 6: not a JSON object"), std::string::npos) << e.what();
+  }
+}
+
+TEST(JsonlToDataset, SeveralInputsAndATruncatedOneGiveTheSameResultForAnyWorkerCount) {
+  TempDir dir;
+  std::string a, b;
+  for (int i = 0; i < 9000; ++i) a += "{\"text\": \"first file, document " + std::to_string(i) + "\"}\n";
+  for (int i = 0; i < 12000; ++i) b += "{\"text\": \"second file " + std::to_string(i * 7) + "\"}\n";
+  write_zstd(dir / "a.jsonl.zst", a);
+  write_text(dir / "b.jsonl", b);
+  JsonlTokenizeOptions opt;
+  opt.append_eod = true;
+  std::vector<std::vector<char>> outputs;
+  for (unsigned workers : {1u, 2u, 3u}) {
+    opt.workers = workers;
+    const std::string out = dir / fmt::format("w{}", workers);
+    const auto s = tokenize_jsonl_to_dataset(gpt2(), kVocab, {dir / "a.jsonl.zst", dir / "b.jsonl"}, out, opt);
+    EXPECT_EQ(s.documents, 21000u);
+    std::vector<char> bytes = test::read_bytes(out + ".bin");
+    const std::vector<char> index = test::read_bytes(out + ".idx");
+    bytes.insert(bytes.end(), index.begin(), index.end());
+    outputs.push_back(bytes);
+  }
+  EXPECT_TRUE(outputs[0] == outputs[1]);
+  EXPECT_TRUE(outputs[0] == outputs[2]);
+  // A truncated .zst after a good input: the same error, naming it, for any worker count.
+  const std::vector<char> packed = test::read_bytes(dir / "a.jsonl.zst");
+  write_text(dir / "cut.jsonl.zst", std::string(packed.begin(), packed.begin() + packed.size() / 2));
+  for (unsigned workers : {1u, 3u}) {
+    opt.workers = workers;
+    try {
+      tokenize_jsonl_to_dataset(gpt2(), kVocab, {dir / "b.jsonl", dir / "cut.jsonl.zst"}, dir / "cut", opt);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("cut.jsonl.zst: truncated zstd data"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "cut.bin"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "cut.idx"));
   }
 }
 

@@ -26,6 +26,7 @@
 namespace borealis::tokenize {
 
 class BpeVocabulary;
+class PieceCache;
 
 class BpeMergeTable {
  public:
@@ -40,6 +41,8 @@ class BpeMergeTable {
   // A later merge of the same pair replaces the earlier one (as in
   // `tokenizers`, which collects the list into a hash map).
   void add(TokenId left, TokenId right, std::uint32_t rank, TokenId result);
+  // Room for `merges` merges without regrowing.
+  void reserve(std::size_t merges);
   // nullptr if (left, right) is not a listed merge. The hot path: one
   // multiplicative hash of the 64-bit pair and usually one probe.
   const Merge* find(TokenId left, TokenId right) const {
@@ -52,6 +55,10 @@ class BpeMergeTable {
     }
   }
   std::size_t size() const { return count_; }
+  // Starts loading the slot where find(left, right) begins.
+  void prefetch(TokenId left, TokenId right) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of(pair_key(left, right))]);
+  }
 
   // Merges the bytes of `piece`, each first mapped through `byte_id` (which
   // must hold a token for every byte), and appends the result to `out`.
@@ -65,6 +72,13 @@ class BpeMergeTable {
   void encode_piece(std::string_view piece, const std::array<TokenId, 256>& byte_id,
                     const BpeVocabulary* whole_tokens, std::uint32_t owner,
                     std::vector<TokenId>& out) const;
+  // encode_piece() on each piece in turn, with the memory lookups of the
+  // whole group started first (hashes, then prefetches of the cache entries
+  // and vocabulary slots), so their latencies overlap instead of adding up.
+  static constexpr std::size_t kPieceGroup = 32;
+  void encode_pieces(std::span<const std::string_view> pieces, const std::array<TokenId, 256>& byte_id,
+                     const BpeVocabulary* whole_tokens, std::uint32_t owner,
+                     std::vector<TokenId>& out) const;
   // Applies the merges to `word` (the per-byte token ids) and appends the
   // resulting ids to `out`.
   void merge(std::span<const TokenId> word, std::vector<TokenId>& out) const;
@@ -94,6 +108,9 @@ class BpeMergeTable {
     Merge merges[kShortWord];
   };
   Merge merge_of(const Parts& parts, std::size_t i) const;
+  void encode_hashed_piece(std::string_view piece, std::uint64_t hash, PieceCache& cache,
+                           const std::array<TokenId, 256>& byte_id, const BpeVocabulary* whole_tokens,
+                           std::uint32_t owner, std::vector<TokenId>& out) const;
   void merge_parts(Parts& parts, std::vector<TokenId>& out) const;
 
   std::vector<Slot> slots_;  // power-of-two size, at most half full

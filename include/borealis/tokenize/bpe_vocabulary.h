@@ -33,6 +33,8 @@ class BpeVocabulary {
 
   // Adds a token; a byte string or rank already present is an error.
   void add(std::string_view bytes, TokenId rank);
+  // Room for `tokens` tokens without regrowing.
+  void reserve(std::size_t tokens);
 
   // Rank of a byte string, or kNoRank. This is the BPE hot path: an
   // open-addressing table of (xxh3 hash, arena offset, length, rank, first
@@ -43,6 +45,10 @@ class BpeVocabulary {
   // its piece cache).
   TokenId rank(std::string_view bytes, std::uint64_t hash) const;
   static std::uint64_t hash(std::string_view bytes);
+  // Starts loading the slot where a lookup of `hash` begins.
+  void prefetch(std::uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
 
   // Byte string of a token id; empty view if the id is not in the vocabulary.
   std::string_view bytes(TokenId id) const {

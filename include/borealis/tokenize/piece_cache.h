@@ -4,7 +4,8 @@
 // answered by one hash and one compare in a table small enough to stay in
 // cache (the vocabulary's hash table is several MB); the `tokenizers`
 // library keeps a similar cache. Direct-mapped and fixed-size: no locks, no
-// allocation, bounded memory (1 MB per thread, 64-byte entries).
+// allocation, bounded memory (4 MB per thread, 64-byte entries: large
+// enough for the long tail of a science vocabulary, measured faster than 1 MB).
 //
 // Entries carry the id of the tokenizer that made them (owner_id(), unique
 // per tokenizer object for the life of the process), so tokenizers sharing
@@ -38,12 +39,14 @@ class PieceCache {
     out.insert(out.end(), e.ids, e.ids + e.count);
     return true;
   }
+  // Starts loading the entry `hash` maps to, ahead of lookup().
+  void prefetch(std::uint64_t hash) const { __builtin_prefetch(&entries_[hash & (kEntries - 1)]); }
   // Remembers `ids` for `piece` if both fit an entry.
   void store(std::uint32_t owner, std::uint64_t hash, std::string_view piece,
              std::span<const TokenId> ids);
 
  private:
-  static constexpr std::size_t kEntries = 16384;
+  static constexpr std::size_t kEntries = 65536;
   struct alignas(64) Entry {
     std::uint64_t hash = 0;
     std::uint32_t owner = 0;  // 0: empty (owner ids start at 1)

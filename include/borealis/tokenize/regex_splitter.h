@@ -5,7 +5,6 @@
 // not once per match, so splitting stays linear in the text.
 
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,20 +20,46 @@ class RegexSplitter {
 
   // Calls on_piece for every match, left to right. Text between matches (none
   // for the tiktoken patterns, which match every character) is skipped, as
-  // tiktoken does. Throws borealis::Error on invalid UTF-8.
-  void split(std::string_view text, const std::function<void(std::string_view)>& on_piece) const;
+  // tiktoken does. Throws borealis::Error on invalid UTF-8. A template, not a
+  // std::function: it runs once per piece, the tokenizer's innermost loop.
+  template <class OnPiece>
+  void split(std::string_view text, OnPiece&& on_piece) const {
+    Matches matches(*this, text);
+    std::size_t begin = 0, end = 0;
+    while (matches.next(begin, end)) on_piece(text.substr(begin, end - begin));
+  }
 
   // Hugging Face's Split with behavior "Isolated": every match is a piece,
   // and so is every non-empty stretch of text between matches.
-  void split_isolated(std::string_view text,
-                      const std::function<void(std::string_view)>& on_piece) const;
+  template <class OnPiece>
+  void split_isolated(std::string_view text, OnPiece&& on_piece) const {
+    Matches matches(*this, text);
+    std::size_t begin = 0, end = 0, done = 0;
+    while (matches.next(begin, end)) {
+      if (begin > done) on_piece(text.substr(done, begin - done));
+      on_piece(text.substr(begin, end - begin));
+      done = end;
+    }
+    if (done < text.size()) on_piece(text.substr(done));
+  }
 
   const std::string& pattern() const { return pattern_; }
 
  private:
-  // Calls on_match(begin, end) for every non-empty match, left to right.
-  void for_each_match(std::string_view text,
-                      const std::function<void(std::size_t, std::size_t)>& on_match) const;
+  // The non-empty matches in one text, left to right.
+  class Matches {
+   public:
+    Matches(const RegexSplitter& splitter, std::string_view text)
+        : splitter_(splitter), text_(text) {}
+    // The next match as byte offsets [begin, end); false after the last.
+    bool next(std::size_t& begin, std::size_t& end);
+
+   private:
+    const RegexSplitter& splitter_;
+    std::string_view text_;
+    std::size_t start_ = 0;
+    bool utf_checked_ = false;  // the first match checks the whole text's UTF-8
+  };
   struct Compiled;
   std::string pattern_;
   std::unique_ptr<Compiled> compiled_;
