@@ -3,7 +3,7 @@
 // tiktoken@1.0.22, WASM) for the OpenAI encodings, Hugging Face tokenizers
 // (npm tokenizers@0.23.2, native) for Llama-3's tokenizer.json. Then one vs
 // two threads, then end to end .jsonl.zst -> .bin/.idx. Each figure is the
-// best of three runs, the peers' included.
+// best of five runs, the peers' included.
 // Usage: bench_tokenize [MB=20]   (needs scripts/fetch-test-data for the vocabularies)
 
 #include <unistd.h>
@@ -30,7 +30,7 @@
 using namespace borealis;
 
 // Every figure is the best of this many runs (shared VMs are noisy).
-constexpr int kRepeats = 3;
+constexpr int kRepeats = 5;
 
 int main(int argc, char** argv) {
   const double megabytes = argc > 1 ? std::atof(argv[1]) : 20.0;
