@@ -1,5 +1,7 @@
 #include "borealis/io/npy.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <string_view>
 
@@ -110,9 +112,12 @@ void write_npy(const std::string& path, const std::string& descr,
   else if (shape.size() == 1) dims.resize(dims.size() - 1);
   std::string header =
       fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
-  // numpy pads with spaces so that magic + header ends on a 64-byte boundary, then '\n'.
-  const std::size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
+  // numpy >= 1.23 (format.py _write_array_header/_wrap_header): room for the
+  // first axis to grow to 21 digits, then spaces until magic + header + '\n'
+  // ends on a 64-byte boundary -- a full 64 when it already does.
+  if (!shape.empty()) header.append(21 - std::min<std::size_t>(21, std::to_string(shape[0]).size()), ' ');
+  const std::size_t padding = 64 - (10 + header.size() + 1) % 64;
+  header.append(padding, ' ');
   header.push_back('\n');
   AtomicOutputFile out(path);
   out.write(kMagic, 6);

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "borealis/data/dtype.h"
 #include "borealis/io/mapped_file.h"
@@ -78,6 +79,12 @@ class IndexedDataset {
 
   // The raw arrays, for streaming copies (merge) and bulk reads.
   std::span<const std::byte> lengths_bytes() const { return lengths_; }
+  // All sequence lengths, copied out (the .idx array is unaligned).
+  std::vector<std::int32_t> sequence_lengths() const {
+    std::vector<std::int32_t> out(sequence_count_);
+    if (!out.empty()) std::memcpy(out.data(), lengths_.data(), out.size() * sizeof(std::int32_t));
+    return out;
+  }
   std::span<const std::byte> pointers_bytes() const { return pointers_; }
   std::span<const std::byte> document_index_bytes() const { return documents_; }
   std::span<const std::byte> sequence_mode_bytes() const { return modes_; }

@@ -1,0 +1,106 @@
+#pragma once
+// A blended training index over many tokenized datasets, in one of the two
+// flavours Megatron users have (see gpt_index.h):
+//
+// Megatron-LM (BlendedMegatronDatasetBuilder, split "1,0,0"):
+//   one dataset without a weight: its GPT index with exactly N samples;
+//   otherwise weights w = normalize(weights), dataset i gets a GPT index of
+//   ceil(ceil(N*w_i) * 1.005) samples, and the blend of size sum ceil(N*w_i)
+//   follows the schedule of blend_schedule.h with the weights normalised again.
+//
+// Megatron-DeepSpeed, ALCF (AuroraGPT's --data-file-list of "weight prefix
+// corpus" lines): file weights are divided by their left-to-right sum, file j
+// gets ceil(N*w_j*1.005) samples; files are grouped into corpora (sorted by
+// name); inside a corpus the files are concatenated (or blended with weights
+// n_j/n_c when blend_sample_in_corpus) and optionally shuffled with a fresh
+// RandomState(seed) (shuffle_sample_in_corpus); the corpora are blended with
+// weights n_c / sum n, normalised by numpy.sum.
+//
+// Every array is kept under the name and dtype Megatron gives it, so
+// export_npy() writes a folder that compares byte for byte with Megatron's.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "borealis/data/gpt_index.h"
+#include "borealis/io/npy.h"
+
+namespace borealis::data {
+
+struct BlendSource {
+  std::string prefix;             // dataset prefix (PREFIX.idx / PREFIX.bin)
+  std::optional<double> weight;   // Megatron-LM: optional; data file lists: required
+  std::string corpus;             // Megatron-DeepSpeed data file lists only
+};
+
+struct BlendOptions {
+  IndexFlavor flavor = IndexFlavor::kMegatronLm;
+  std::uint64_t sequence_length = 0;
+  std::uint64_t num_samples = 0;
+  std::uint32_t seed = 1234;
+  bool blend_sample_in_corpus = false;    // Megatron-DeepSpeed only
+  bool shuffle_sample_in_corpus = false;  // Megatron-DeepSpeed only
+};
+
+// One dataset (file) of the blend and its GPT index.
+struct BlendedDataset {
+  std::string prefix;
+  std::string corpus;      // Megatron-DeepSpeed only
+  double weight = 0;       // as normalised by the flavour's first rule
+  std::uint64_t requested = 0;  // num_samples asked of its GPT index
+  GptIndex index;
+};
+
+// A corpus (Megatron-DeepSpeed): its files and how its samples are ordered.
+struct BlendedCorpus {
+  std::string name;
+  std::vector<std::size_t> datasets;  // indices into BlendedIndex::datasets, in list order
+  std::uint64_t samples = 0;
+  io::NpyArray dataset_index, dataset_sample_index, shuffle_index;  // all <i8
+};
+
+struct BlendedIndex {
+  BlendOptions options;
+  std::vector<BlendedDataset> datasets;
+  std::vector<BlendedCorpus> corpora;  // Megatron-DeepSpeed only
+  // The top-level blend (absent for a single unweighted Megatron-LM dataset):
+  // over datasets (Megatron-LM, <i2/<i8) or corpora (Megatron-DeepSpeed, <i8/<i8).
+  std::optional<io::NpyArray> dataset_index, dataset_sample_index;
+
+  std::uint64_t size() const;  // global samples
+
+  // Where global sample k comes from: dataset (file), and the sample number
+  // inside that dataset's GPT index (before its shuffle).
+  struct Origin {
+    std::size_t dataset;
+    std::uint64_t sample;
+  };
+  Origin origin(std::uint64_t k) const;
+
+  // Every array under Megatron's relative file names (the reference layout):
+  // single dataset: document_index.npy, sample_index.npy, shuffle_index.npy;
+  // Megatron-LM blend: dataset_index.npy, dataset_sample_index.npy, ds{k}/...;
+  // Megatron-DeepSpeed: files/<name>/{doc_idx,sample_idx,shuffle_idx}.npy,
+  // corpus{k}_<name>/..., top_dataset_index.npy, top_dataset_sample_index.npy.
+  std::map<std::string, const io::NpyArray*> arrays() const;
+};
+
+// Builds the index from each source's sequence lengths. `lengths[i]` are the
+// token counts of sources[i]'s documents (its .idx). Throws borealis::Error
+// on bad weights, empty corpora, oversampling and the like.
+BlendedIndex build_blended_index(const std::vector<BlendSource>& sources,
+                                 const std::vector<std::vector<std::int32_t>>& lengths,
+                                 const BlendOptions& options);
+
+// Writes every array of arrays() as a .npy file under `dir` (created).
+void export_npy(const BlendedIndex& index, const std::string& dir);
+
+// Parses an AuroraGPT data file list: "weight prefix corpus" per non-blank
+// line; a ".bin" suffix is dropped and relative prefixes are taken relative
+// to the list's folder.
+std::vector<BlendSource> read_data_file_list(const std::string& path);
+
+}  // namespace borealis::data

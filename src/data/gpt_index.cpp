@@ -1,0 +1,155 @@
+#include "borealis/data/gpt_index.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "borealis/data/index_array.h"
+#include "borealis/data/numpy_random.h"
+#include "borealis/util/error.h"
+
+namespace borealis::data {
+
+namespace {
+
+constexpr std::uint64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
+
+// document_index: the ids 0..n-1 repeated `epochs` times (epoch-major), shuffled.
+template <typename T>
+void fill_epochs(std::span<T> out, std::uint64_t documents, std::uint64_t epochs, NumpyRandomState& rng) {
+  for (std::uint64_t e = 0; e < epochs; ++e)
+    std::iota(out.begin() + static_cast<std::ptrdiff_t>(e * documents),
+              out.begin() + static_cast<std::ptrdiff_t>((e + 1) * documents), T{0});
+  rng.shuffle(out);
+}
+
+// helpers.cpp build_sample_idx: walk the documents in document_index order,
+// cutting a sample every L tokens (each L + x long, overlapping by x).
+template <typename Doc, typename T>
+void fill_sample_index(std::span<T> out, std::span<const Doc> documents, std::span<const std::int32_t> sizes,
+                       std::uint64_t samples, std::int64_t length, std::int64_t extra) {
+  std::uint64_t di = 0;
+  std::int64_t offset = 0;
+  out[0] = 0;
+  out[1] = 0;
+  for (std::uint64_t s = 1; s <= samples; ++s) {
+    std::int64_t remaining = length + extra;
+    while (remaining != 0) {
+      const std::int64_t left = sizes[static_cast<std::size_t>(documents[di])] - offset;
+      remaining -= left;
+      if (remaining <= 0) {
+        offset += remaining + left - extra;  // the sample's last token, before the extra one
+        remaining = 0;
+      } else {
+        if (di + 1 >= documents.size()) throw Error("sample index: ran past the last document (internal error)");
+        ++di;
+        offset = 0;
+      }
+    }
+    out[2 * s] = static_cast<T>(di);
+    out[2 * s + 1] = static_cast<T>(offset);
+  }
+}
+
+template <typename T>
+void fill_shuffle(std::span<T> out, std::uint64_t first, NumpyRandomState& rng) {
+  std::iota(out.begin(), out.end(), T{0});
+  rng.shuffle(out.subspan(0, first));
+  rng.shuffle(out.subspan(first));
+}
+
+}  // namespace
+
+GptIndexPlan plan_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options) {
+  if (options.sequence_length == 0) throw Error("sequence length must be at least 1");
+  if (sizes.empty()) throw Error("the dataset has no documents");
+  GptIndexPlan plan;
+  plan.documents = sizes.size();
+  for (std::int32_t s : sizes) {
+    if (s < 0) throw Error("a document has a negative length");
+    plan.tokens_per_epoch += static_cast<std::uint64_t>(s);
+  }
+  const std::uint64_t T = plan.tokens_per_epoch, L = options.sequence_length;
+  const std::uint64_t x = options.add_extra_token ? 1 : 0;
+  if (T <= x) throw Error(fmt::format("the dataset has {} tokens; a sample needs at least {}", T, x + 1));
+  plan.epochs = 1;
+  if (options.num_samples) {
+    const std::uint64_t N = *options.num_samples;
+    if (N > (std::numeric_limits<std::uint64_t>::max() - x) / L)
+      throw Error(fmt::format("{} samples of {} tokens overflow 64 bits", N, L));
+    const std::uint64_t needed = N * L + x;
+    plan.epochs = std::max<std::uint64_t>(1, (needed + T - 1) / T);
+    if (plan.epochs > 1) {
+      const std::uint64_t sans = ((plan.epochs - 1) * T - x) / L;
+      const std::uint64_t last = N - sans;
+      const std::uint64_t per_epoch = (T - x) / L;
+      // Megatron: int(0.80 * num_samples_per_epoch), in double, truncated.
+      plan.separate_final_epoch =
+          last < static_cast<std::uint64_t>(0.80 * static_cast<double>(per_epoch));
+      plan.samples_sans_final_epoch = sans;
+    }
+  }
+  plan.samples = (plan.epochs * T - x) / L;
+  if (plan.samples == 0)
+    throw Error(fmt::format("the dataset's {} tokens never fill one sample of {} + {} tokens", T, L, x));
+  return plan;
+}
+
+GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options) {
+  GptIndex index;
+  index.plan = plan_gpt_index(sizes, options);
+  const GptIndexPlan& p = index.plan;
+  NumpyRandomState rng(options.seed);
+  const std::uint64_t n = p.documents, total_docs = p.epochs * n;
+
+  // Document ids past int32 would overflow Megatron's int32 arrays; we widen.
+  auto build_rest = [&]<typename Doc>(std::span<const Doc> documents) {
+    const std::int32_t longest = *std::max_element(sizes.begin(), sizes.end());
+    const bool wide = options.flavor == IndexFlavor::kMegatronDeepSpeed ||
+                      std::max<std::uint64_t>(total_docs, static_cast<std::uint64_t>(longest)) > kInt32Max;
+    const auto L = static_cast<std::int64_t>(options.sequence_length);
+    const std::int64_t x = options.add_extra_token ? 1 : 0;
+    if (wide) {
+      index.sample_index = make_index_array<std::int64_t>({p.samples + 1, 2});
+      fill_sample_index(elements<std::int64_t>(index.sample_index), documents, sizes, p.samples, L, x);
+    } else {
+      index.sample_index = make_index_array<std::int32_t>({p.samples + 1, 2});
+      fill_sample_index(elements<std::int32_t>(index.sample_index), documents, sizes, p.samples, L, x);
+    }
+  };
+  auto fill_documents = [&]<typename Doc>() {
+    index.document_index = make_index_array<Doc>({total_docs});
+    auto docs = elements<Doc>(index.document_index);
+    if (p.separate_final_epoch) {
+      fill_epochs(docs.subspan(0, (p.epochs - 1) * n), n, p.epochs - 1, rng);
+      fill_epochs(docs.subspan((p.epochs - 1) * n), n, 1, rng);
+    } else {
+      fill_epochs(docs, n, p.epochs, rng);
+    }
+    build_rest(std::span<const Doc>(docs));
+  };
+  if (n > kInt32Max) fill_documents.template operator()<std::int64_t>();
+  else fill_documents.template operator()<std::int32_t>();
+
+  const std::uint64_t first = p.separate_final_epoch ? p.samples_sans_final_epoch : p.samples;
+  if (p.samples < 0xFFFFFFFFull - 1) {
+    index.shuffle_index = make_index_array<std::uint32_t>({p.samples});
+    fill_shuffle(elements<std::uint32_t>(index.shuffle_index), first, rng);
+  } else {
+    index.shuffle_index = make_index_array<std::int64_t>({p.samples});
+    fill_shuffle(elements<std::int64_t>(index.shuffle_index), first, rng);
+  }
+  return index;
+}
+
+std::int64_t index_value(const io::NpyArray& a, std::uint64_t i) {
+  if (a.descr == "<i2") return elements<std::int16_t>(a)[i];
+  if (a.descr == "<i4") return elements<std::int32_t>(a)[i];
+  if (a.descr == "<u4") return elements<std::uint32_t>(a)[i];
+  if (a.descr == "<i8") return elements<std::int64_t>(a)[i];
+  throw Error(fmt::format("index array of unexpected dtype {}", a.descr));
+}
+
+}  // namespace borealis::data
