@@ -35,13 +35,20 @@ GptIndexOptions gpt_options(const BlendOptions& o, std::optional<std::uint64_t> 
   return g;
 }
 
-GptIndex build_one(const std::string& prefix, const std::vector<std::int32_t>& lengths,
-                   const GptIndexOptions& options) {
+BlendedDataset plan_one(const BlendSource& source, const DatasetStats& lengths,
+                        const GptIndexOptions& options, double weight, std::uint64_t requested) {
+  BlendedDataset d;
+  d.prefix = source.prefix;
+  d.corpus = source.corpus;
+  d.weight = weight;
+  d.requested = requested;
+  d.options = options;
   try {
-    return build_gpt_index(lengths, options);
+    d.index.plan = plan_gpt_index(lengths, options);
   } catch (const Error& e) {
-    throw Error(fmt::format("{}: {}", prefix, e.what()));
+    throw Error(fmt::format("{}: {}", source.prefix, e.what()));
   }
+  return d;
 }
 
 template <typename T>
@@ -58,63 +65,48 @@ io::NpyArray to_array(const std::vector<std::int64_t>& values) {
   return a;
 }
 
-void build_megatron_lm(BlendedIndex& index, const std::vector<BlendSource>& sources,
-                       const std::vector<std::vector<std::int32_t>>& lengths) {
+void plan_megatron_lm(BlendedIndex& index, const std::vector<BlendSource>& sources,
+                      const std::vector<DatasetStats>& lengths) {
   const BlendOptions& o = index.options;
   const bool weighted = std::any_of(sources.begin(), sources.end(), [](const auto& s) { return s.weight.has_value(); });
   if (weighted && !std::all_of(sources.begin(), sources.end(), [](const auto& s) { return s.weight.has_value(); }))
     throw Error("give a weight for every dataset or for none");
   if (sources.size() == 1 && !weighted) {
-    index.datasets.push_back({sources[0].prefix, "", 1.0, o.num_samples,
-                              build_one(sources[0].prefix, lengths[0], gpt_options(o, o.num_samples))});
+    index.datasets.push_back(plan_one(sources[0], lengths[0], gpt_options(o, o.num_samples), 1.0, o.num_samples));
     return;
   }
   if (sources.size() > 32767) throw Error("Megatron-LM blends at most 32767 datasets (int16 dataset index)");
   std::vector<double> weights;
-  std::vector<std::uint64_t> targets;
   if (weighted) {
     for (const auto& s : sources) {
       check_weight(*s.weight, s.prefix);
       weights.push_back(*s.weight);
     }
     weights = numpy_normalize(weights);
+    index.blend_size = 0;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       const double target = std::ceil(static_cast<double>(o.num_samples) * weights[i]);
       const auto requested = static_cast<std::uint64_t>(std::ceil(target * (1 + kSurplus)));
-      targets.push_back(static_cast<std::uint64_t>(target));
-      index.datasets.push_back({sources[i].prefix, "", weights[i], requested,
-                                build_one(sources[i].prefix, lengths[i], gpt_options(o, requested))});
+      index.blend_size += static_cast<std::uint64_t>(target);
+      index.datasets.push_back(plan_one(sources[i], lengths[i], gpt_options(o, requested), weights[i], requested));
     }
   } else {
     // Megatron-LM without weights: one epoch of each, weighted by its length.
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < sources.size(); ++i) {
-      index.datasets.push_back({sources[i].prefix, "", 0, 0,
-                                build_one(sources[i].prefix, lengths[i], gpt_options(o, std::nullopt))});
+      index.datasets.push_back(plan_one(sources[i], lengths[i], gpt_options(o, std::nullopt), 0, 0));
       weights.push_back(static_cast<double>(index.datasets.back().index.plan.samples));
       total += index.datasets.back().index.plan.samples;
     }
     weights = numpy_normalize(weights);
     for (std::size_t i = 0; i < sources.size(); ++i) index.datasets[i].weight = weights[i];
-    targets.assign(1, std::min(o.num_samples, total));
+    index.blend_size = std::min(o.num_samples, total);
   }
-  const std::uint64_t size = weighted ? [&] {
-    std::uint64_t s = 0;
-    for (auto t : targets) s += t;
-    return s;
-  }() : targets[0];
-  const BlendSchedule schedule = build_blend_schedule(numpy_normalize(weights), size);
-  for (std::size_t i = 0; i < index.datasets.size(); ++i) {
-    if (schedule.counts[i] > index.datasets[i].index.plan.samples)
-      throw Error(fmt::format("{}: the blend takes {} samples but the dataset has {}", index.datasets[i].prefix,
-                              schedule.counts[i], index.datasets[i].index.plan.samples));
-  }
-  index.dataset_index = to_array<std::int16_t>(schedule.dataset_index);
-  index.dataset_sample_index = to_array(schedule.dataset_sample_index);
+  index.blend_weights = numpy_normalize(weights);  // BlendedDataset normalises again
 }
 
-void build_megatron_deepspeed(BlendedIndex& index, const std::vector<BlendSource>& sources,
-                              const std::vector<std::vector<std::int32_t>>& lengths) {
+void plan_megatron_deepspeed(BlendedIndex& index, const std::vector<BlendSource>& sources,
+                             const std::vector<DatasetStats>& lengths) {
   const BlendOptions& o = index.options;
   double weight_sum = 0.0;  // Python's left-to-right sum, as dataset_utils.py does
   for (const auto& s : sources) {
@@ -129,26 +121,67 @@ void build_megatron_deepspeed(BlendedIndex& index, const std::vector<BlendSource
     const auto requested =
         static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.num_samples) * w * (1 + kSurplus)));
     total += requested;
-    index.datasets.push_back({sources[j].prefix, sources[j].corpus, w, requested,
-                              build_one(sources[j].prefix, lengths[j], gpt_options(o, requested))});
+    index.datasets.push_back(plan_one(sources[j], lengths[j], gpt_options(o, requested), w, requested));
   }
-  const std::set<std::string> names = [&] {
-    std::set<std::string> s;
-    for (const auto& src : sources) s.insert(src.corpus);
-    return s;
-  }();
+  std::set<std::string> names;
+  for (const auto& src : sources) names.insert(src.corpus);
   std::vector<double> corpus_weights;
   for (const std::string& name : names) {
     BlendedCorpus c;
     c.name = name;
-    std::vector<double> within;
     for (std::size_t j = 0; j < index.datasets.size(); ++j) {
       if (index.datasets[j].corpus != name) continue;
       c.datasets.push_back(j);
       c.samples += index.datasets[j].requested;
+      const auto& d = index.datasets[j];
+      if (d.requested > d.index.plan.samples)
+        throw Error(fmt::format("{}: corpus {} takes {} samples but the dataset has {}", d.prefix, name, d.requested,
+                                d.index.plan.samples));
     }
+    corpus_weights.push_back(static_cast<double>(c.samples) / static_cast<double>(total));
+    index.corpora.push_back(std::move(c));
+  }
+  index.blend_weights = numpy_normalize(corpus_weights);  // BlendableDataset normalises by numpy.sum
+  index.blend_size = total;
+}
+
+}  // namespace
+
+BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
+                                const std::vector<DatasetStats>& lengths, const BlendOptions& options) {
+  if (sources.empty()) throw Error("no datasets to index");
+  if (sources.size() != lengths.size()) throw Error("plan_blended_index: one length list per source");
+  if (options.num_samples == 0) throw Error("--num-samples must be at least 1");
+  if (options.sequence_length == 0) throw Error("--seq-length must be at least 1");
+  BlendedIndex index;
+  index.options = options;
+  if (options.flavor == IndexFlavor::kMegatronLm) plan_megatron_lm(index, sources, lengths);
+  else plan_megatron_deepspeed(index, sources, lengths);
+  return index;
+}
+
+void build_blend_arrays(BlendedIndex& index) {
+  if (index.blend_weights.empty()) return;  // a single unweighted dataset: no blend
+  const BlendSchedule top = build_blend_schedule(index.blend_weights, index.blend_size);
+  if (index.options.flavor == IndexFlavor::kMegatronLm) {
+    for (std::size_t i = 0; i < index.datasets.size(); ++i) {
+      if (top.counts[i] > index.datasets[i].index.plan.samples)
+        throw Error(fmt::format("{}: the blend takes {} samples but the dataset has {}", index.datasets[i].prefix,
+                                top.counts[i], index.datasets[i].index.plan.samples));
+    }
+    index.dataset_index = to_array<std::int16_t>(top.dataset_index);
+    index.dataset_sample_index = to_array(top.dataset_sample_index);
+    return;
+  }
+  index.dataset_index = to_array<std::int64_t>(top.dataset_index);
+  index.dataset_sample_index = to_array(top.dataset_sample_index);
+  const BlendOptions& o = index.options;
+  for (BlendedCorpus& c : index.corpora) {
     std::vector<std::int64_t> di, dsi;
+    di.reserve(c.samples);
+    dsi.reserve(c.samples);
     if (o.blend_sample_in_corpus) {
+      std::vector<double> within;  // n_j / n_c, not normalised again (as upstream)
       for (std::size_t j : c.datasets)
         within.push_back(static_cast<double>(index.datasets[j].requested) / static_cast<double>(c.samples));
       const BlendSchedule s = build_blend_schedule(within, c.samples);
@@ -161,40 +194,32 @@ void build_megatron_deepspeed(BlendedIndex& index, const std::vector<BlendSource
           dsi.push_back(static_cast<std::int64_t>(m));
         }
     }
-    for (std::size_t f = 0; f < c.datasets.size(); ++f) {
-      const auto& d = index.datasets[c.datasets[f]];
-      if (d.requested > d.index.plan.samples)
-        throw Error(fmt::format("{}: corpus {} takes {} samples but the dataset has {}", d.prefix, name, d.requested,
-                                d.index.plan.samples));
-    }
     c.dataset_index = to_array(di);
     c.dataset_sample_index = to_array(dsi);
     c.shuffle_index = make_index_array<std::int64_t>({c.samples});
     auto shuffle = elements<std::int64_t>(c.shuffle_index);
     for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<std::int64_t>(i);
+    // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora get equal permutations.
     if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(shuffle);
-    corpus_weights.push_back(static_cast<double>(c.samples) / static_cast<double>(total));
-    index.corpora.push_back(std::move(c));
   }
-  const BlendSchedule top = build_blend_schedule(numpy_normalize(corpus_weights), total);
-  std::vector<std::int64_t> di(top.dataset_index.begin(), top.dataset_index.end());
-  index.dataset_index = to_array(di);
-  index.dataset_sample_index = to_array(top.dataset_sample_index);
 }
 
-}  // namespace
+void build_dataset_arrays(BlendedDataset& dataset, const std::vector<std::int32_t>& lengths) {
+  try {
+    dataset.index = build_gpt_index(lengths, dataset.options);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", dataset.prefix, e.what()));
+  }
+}
 
 BlendedIndex build_blended_index(const std::vector<BlendSource>& sources,
                                  const std::vector<std::vector<std::int32_t>>& lengths,
                                  const BlendOptions& options) {
-  if (sources.empty()) throw Error("no datasets to index");
-  if (sources.size() != lengths.size()) throw Error("build_blended_index: one length list per source");
-  if (options.num_samples == 0) throw Error("--num-samples must be at least 1");
-  if (options.sequence_length == 0) throw Error("--seq-length must be at least 1");
-  BlendedIndex index;
-  index.options = options;
-  if (options.flavor == IndexFlavor::kMegatronLm) build_megatron_lm(index, sources, lengths);
-  else build_megatron_deepspeed(index, sources, lengths);
+  std::vector<DatasetStats> stats;
+  for (const auto& l : lengths) stats.push_back(dataset_stats(l));
+  BlendedIndex index = plan_blended_index(sources, stats, options);
+  build_blend_arrays(index);
+  for (std::size_t i = 0; i < index.datasets.size(); ++i) build_dataset_arrays(index.datasets[i], lengths[i]);
   return index;
 }
 

@@ -62,15 +62,26 @@ void fill_shuffle(std::span<T> out, std::uint64_t first, NumpyRandomState& rng) 
 
 }  // namespace
 
-GptIndexPlan plan_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options) {
-  if (options.sequence_length == 0) throw Error("sequence length must be at least 1");
-  if (sizes.empty()) throw Error("the dataset has no documents");
-  GptIndexPlan plan;
-  plan.documents = sizes.size();
+DatasetStats dataset_stats(std::span<const std::int32_t> sizes) {
+  DatasetStats stats;
+  stats.documents = sizes.size();
   for (std::int32_t s : sizes) {
     if (s < 0) throw Error("a document has a negative length");
-    plan.tokens_per_epoch += static_cast<std::uint64_t>(s);
+    stats.tokens += static_cast<std::uint64_t>(s);
   }
+  return stats;
+}
+
+GptIndexPlan plan_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options) {
+  return plan_gpt_index(dataset_stats(sizes), options);
+}
+
+GptIndexPlan plan_gpt_index(const DatasetStats& stats, const GptIndexOptions& options) {
+  if (options.sequence_length == 0) throw Error("sequence length must be at least 1");
+  if (stats.documents == 0) throw Error("the dataset has no documents");
+  GptIndexPlan plan;
+  plan.documents = stats.documents;
+  plan.tokens_per_epoch = stats.tokens;
   const std::uint64_t T = plan.tokens_per_epoch, L = options.sequence_length;
   const std::uint64_t x = options.add_extra_token ? 1 : 0;
   if (T <= x) throw Error(fmt::format("the dataset has {} tokens; a sample needs at least {}", T, x + 1));

@@ -51,7 +51,8 @@ struct BlendedDataset {
   std::string corpus;      // Megatron-DeepSpeed only
   double weight = 0;       // as normalised by the flavour's first rule
   std::uint64_t requested = 0;  // num_samples asked of its GPT index
-  GptIndex index;
+  GptIndexOptions options;      // what its GPT index is built with
+  GptIndex index;               // plan always; arrays once built
 };
 
 // A corpus (Megatron-DeepSpeed): its files and how its samples are ordered.
@@ -69,6 +70,9 @@ struct BlendedIndex {
   // The top-level blend (absent for a single unweighted Megatron-LM dataset):
   // over datasets (Megatron-LM, <i2/<i8) or corpora (Megatron-DeepSpeed, <i8/<i8).
   std::optional<io::NpyArray> dataset_index, dataset_sample_index;
+  // What the top-level schedule is computed from (empty: no blend).
+  std::vector<double> blend_weights;
+  std::uint64_t blend_size = 0;
 
   std::uint64_t size() const;  // global samples
 
@@ -87,6 +91,15 @@ struct BlendedIndex {
   // corpus{k}_<name>/..., top_dataset_index.npy, top_dataset_sample_index.npy.
   std::map<std::string, const io::NpyArray*> arrays() const;
 };
+
+// The three steps of build_blended_index, for callers that cache or share
+// the work: plan (weights, sample counts, each dataset's GptIndexPlan; cheap),
+// the blend arrays (top level and corpora; they need only the plans), and
+// each dataset's GPT index arrays (independent of each other).
+BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
+                                const std::vector<DatasetStats>& stats, const BlendOptions& options);
+void build_blend_arrays(BlendedIndex& index);
+void build_dataset_arrays(BlendedDataset& dataset, const std::vector<std::int32_t>& lengths);
 
 // Builds the index from each source's sequence lengths. `lengths[i]` are the
 // token counts of sources[i]'s documents (its .idx). Throws borealis::Error

@@ -56,9 +56,17 @@ struct GptIndex {
   io::NpyArray shuffle_index;   // <u4 (<i8 from 2^32 - 2 samples)
 };
 
+// What planning needs to know of a dataset (its .idx lengths, summed).
+struct DatasetStats {
+  std::uint64_t documents = 0;
+  std::uint64_t tokens = 0;
+};
+DatasetStats dataset_stats(std::span<const std::int32_t> sizes);  // throws on a negative length
+
 // `sizes`: the token count of every sequence (document) of the dataset, as
 // in its .idx. Throws borealis::Error for an empty dataset or one that
 // yields no sample, and for a sequence length of 0.
+GptIndexPlan plan_gpt_index(const DatasetStats& stats, const GptIndexOptions& options);
 GptIndexPlan plan_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options);
 GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options);
 

@@ -1,0 +1,343 @@
+#include "borealis/data/index_folder.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <xxhash.h>
+
+#include "borealis/data/indexed_dataset.h"
+#include "borealis/io/atomic_output_file.h"
+#include "borealis/io/file_identity.h"
+#include "borealis/io/read_file.h"
+#include "borealis/util/error.h"
+
+namespace borealis::data {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kFormat = 1;
+
+std::string hash_hex(const std::string& text) {
+  const XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
+  return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+}
+
+std::string flavor_name(IndexFlavor f) {
+  return f == IndexFlavor::kMegatronLm ? "megatron-lm" : "megatron-deepspeed";
+}
+
+// Exclusive advisory lock on a file, held for the object's life.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw_file_error(path, "cannot create lock file: {}", std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd_);
+      throw_file_error(path, "cannot lock: {}", std::strerror(e));
+    }
+  }
+  ~FileLock() { ::close(fd_); }  // closing releases the lock
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Runs `build(tmp)` to make entry `root/key` unless it exists; true if built here.
+bool ensure_entry(const fs::path& root, const std::string& key, const std::function<void(const fs::path&)>& build) {
+  fs::create_directories(root);
+  const fs::path entry = root / key;
+  if (fs::exists(entry)) return false;
+  FileLock lock((root / (key + ".lock")).string());
+  if (fs::exists(entry)) return false;  // another builder finished it while we waited
+  // Leftovers of a crashed builder of this entry (we hold its lock, so none is live).
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.path().filename().string().starts_with(key + ".tmp-")) fs::remove_all(e.path());
+  const fs::path tmp = root / fmt::format("{}.tmp-{}-{}", key, ::getpid(),
+                                          std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  fs::create_directories(tmp);
+  try {
+    build(tmp);
+    fs::rename(tmp, entry);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return true;
+}
+
+void write_array(const fs::path& path, const io::NpyArray& a) {
+  fs::create_directories(path.parent_path());
+  io::write_npy(path.string(), a.descr, a.shape, a.data.data(), a.data.size());
+}
+
+nlohmann::json input_identity(const std::string& prefix) {
+  nlohmann::json id;
+  id["idx"] = io::file_identity(index_path(prefix));
+  id["bin"] = io::file_identity(data_path(prefix));
+  return id;
+}
+
+nlohmann::json plan_json(const GptIndexPlan& p) {
+  return {{"documents", p.documents},
+          {"tokens_per_epoch", p.tokens_per_epoch},
+          {"epochs", p.epochs},
+          {"separate_final_epoch", p.separate_final_epoch},
+          {"samples_sans_final_epoch", p.samples_sans_final_epoch},
+          {"samples", p.samples}};
+}
+
+GptIndexPlan plan_from_json(const nlohmann::json& j) {
+  GptIndexPlan p;
+  p.documents = j.at("documents");
+  p.tokens_per_epoch = j.at("tokens_per_epoch");
+  p.epochs = j.at("epochs");
+  p.separate_final_epoch = j.at("separate_final_epoch");
+  p.samples_sans_final_epoch = j.at("samples_sans_final_epoch");
+  p.samples = j.at("samples");
+  return p;
+}
+
+std::string dataset_key(const BlendedDataset& d, const nlohmann::json& identity) {
+  const GptIndexPlan& p = d.index.plan;
+  nlohmann::json k = {{"format", kFormat},
+                      {"kind", "gpt-index"},
+                      {"input", identity},
+                      {"sequence_length", d.options.sequence_length},
+                      {"seed", d.options.seed},
+                      {"add_extra_token", d.options.add_extra_token},
+                      {"flavor", flavor_name(d.options.flavor)},
+                      {"epochs", p.epochs},
+                      {"separate_final_epoch", p.separate_final_epoch},
+                      {"samples_sans_final_epoch", p.samples_sans_final_epoch}};
+  return hash_hex(k.dump());
+}
+
+std::string hex_double(double v) { return fmt::format("{:a}", v); }
+
+std::string blend_key(const BlendedIndex& index, const std::vector<std::string>& dataset_keys) {
+  nlohmann::json k = {{"format", kFormat},
+                      {"kind", "blend"},
+                      {"flavor", flavor_name(index.options.flavor)},
+                      {"seed", index.options.seed},
+                      {"blend_sample_in_corpus", index.options.blend_sample_in_corpus},
+                      {"shuffle_sample_in_corpus", index.options.shuffle_sample_in_corpus},
+                      {"size", index.blend_size},
+                      {"datasets", dataset_keys}};
+  for (double w : index.blend_weights) k["weights"].push_back(hex_double(w));
+  for (const auto& d : index.datasets) k["requested"].push_back(d.requested);
+  for (const auto& c : index.corpora) k["corpora"].push_back({c.name, c.datasets});
+  return hash_hex(k.dump());
+}
+
+// Blend arrays by their file names inside a blend entry.
+std::vector<std::pair<std::string, io::NpyArray*>> blend_arrays(BlendedIndex& index) {
+  std::vector<std::pair<std::string, io::NpyArray*>> out;
+  if (!index.dataset_index) return out;
+  out.emplace_back("dataset_index.npy", &*index.dataset_index);
+  out.emplace_back("dataset_sample_index.npy", &*index.dataset_sample_index);
+  for (std::size_t k = 0; k < index.corpora.size(); ++k) {
+    const std::string dir = fmt::format("corpus{}/", k);
+    out.emplace_back(dir + "dataset_index.npy", &index.corpora[k].dataset_index);
+    out.emplace_back(dir + "dataset_sample_index.npy", &index.corpora[k].dataset_sample_index);
+    out.emplace_back(dir + "shuffle_index.npy", &index.corpora[k].shuffle_index);
+  }
+  return out;
+}
+
+DatasetStats read_stats(const std::string& prefix) {
+  const IndexedDataset ds = IndexedDataset::open(prefix);
+  try {
+    return dataset_stats(ds.sequence_lengths());
+  } catch (const Error& e) {
+    throw_file_error(index_path(prefix), "{}", e.what());
+  }
+}
+
+nlohmann::json options_json(const BlendOptions& o) {
+  return {{"flavor", flavor_name(o.flavor)},
+          {"sequence_length", o.sequence_length},
+          {"num_samples", o.num_samples},
+          {"seed", o.seed},
+          {"blend_sample_in_corpus", o.blend_sample_in_corpus},
+          {"shuffle_sample_in_corpus", o.shuffle_sample_in_corpus}};
+}
+
+}  // namespace
+
+BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendSource>& sources,
+                                const BlendOptions& options, const IndexBuildOptions& build,
+                                IndexBuildReport* report) {
+  std::vector<DatasetStats> stats;
+  std::vector<nlohmann::json> identities;
+  for (const auto& s : sources) {
+    stats.push_back(read_stats(s.prefix));
+    identities.push_back(input_identity(s.prefix));
+  }
+  BlendedIndex index = plan_blended_index(sources, stats, options);
+  const fs::path root(dir);
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < index.datasets.size(); ++i) keys.push_back(dataset_key(index.datasets[i], identities[i]));
+
+  // Datasets: each thread (and rank) starts at its own place in the list.
+  const std::size_t n = index.datasets.size();
+  std::atomic<std::size_t> next{0}, done{0}, built{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  const std::size_t start = n * static_cast<std::size_t>(std::max(0, build.rank)) /
+                            static_cast<std::size_t>(std::max(1, build.world));
+  auto work = [&] {
+    for (std::size_t t; (t = next.fetch_add(1)) < n;) {
+      if (failure) return;
+      const std::size_t i = (start + t) % n;
+      try {
+        BlendedDataset& d = index.datasets[i];
+        const bool here = ensure_entry(root / "datasets", keys[i], [&](const fs::path& tmp) {
+          BlendedDataset copy = d;
+          build_dataset_arrays(copy, IndexedDataset::open(d.prefix).sequence_lengths());
+          write_array(tmp / "document_index.npy", copy.index.document_index);
+          write_array(tmp / "sample_index.npy", copy.index.sample_index);
+          write_array(tmp / "shuffle_index.npy", copy.index.shuffle_index);
+          io::write_file_atomically((tmp / "plan.json").string(), plan_json(copy.index.plan).dump(2) + "\n");
+        });
+        if (here) ++built;
+        const std::size_t finished = ++done;
+        if (build.progress) build.progress(finished, n);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        return;
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (unsigned t = 1; t < std::max(1u, build.threads); ++t) threads.emplace_back(work);
+    work();
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  // The blend: built once, by whoever takes its lock first.
+  std::string blend;
+  bool blend_here = false;
+  if (!index.blend_weights.empty()) {
+    blend = blend_key(index, keys);
+    blend_here = ensure_entry(root / "blends", blend, [&](const fs::path& tmp) {
+      build_blend_arrays(index);
+      for (const auto& [name, array] : blend_arrays(index)) write_array(tmp / name, *array);
+    });
+    if (!index.dataset_index) {  // built before, or by another process: load it
+      index.dataset_index.emplace();
+      index.dataset_sample_index.emplace();
+      for (const auto& [name, array] : blend_arrays(index)) *array = io::read_npy((root / "blends" / blend / name).string());
+    }
+  }
+
+  nlohmann::json record = {{"format", kFormat}, {"options", options_json(options)}, {"size", 0}};
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& d = index.datasets[i];
+    record["datasets"].push_back({{"prefix", d.prefix},
+                                  {"corpus", d.corpus},
+                                  {"weight", d.weight},
+                                  {"weight_hex", hex_double(d.weight)},
+                                  {"requested", d.requested},
+                                  {"input", identities[i]},
+                                  {"entry", "datasets/" + keys[i]},
+                                  {"plan", plan_json(d.index.plan)}});
+  }
+  for (const auto& c : index.corpora)
+    record["corpora"].push_back({{"name", c.name}, {"datasets", c.datasets}, {"samples", c.samples}});
+  record["blend"] = blend.empty() ? nlohmann::json() : nlohmann::json("blends/" + blend);
+  record["blend_size"] = index.blend_size;
+  for (double w : index.blend_weights) record["blend_weights_hex"].push_back(hex_double(w));
+  record["size"] = index.size();
+  io::write_file_atomically((root / "index.json").string(), record.dump(2) + "\n");
+  if (report != nullptr) {
+    report->datasets_built = built;
+    report->datasets_reused = n - built;
+    report->blend_built = blend_here;
+    report->blend_reused = !blend.empty() && !blend_here;
+  }
+  return index;
+}
+
+BlendedIndex open_index_folder(const std::string& dir) {
+  const fs::path root(dir);
+  const std::string record_path = (root / "index.json").string();
+  if (!fs::exists(record_path)) throw_file_error(record_path, "no index here; build one with `borealis index build`");
+  nlohmann::json r;
+  try {
+    r = nlohmann::json::parse(io::read_file(record_path));
+    if (r.at("format") != kFormat) throw_file_error(record_path, "index format {} is not {}", r.at("format").dump(), kFormat);
+  } catch (const nlohmann::json::exception& e) {
+    throw_file_error(record_path, "not a valid index record: {}", e.what());
+  }
+  BlendedIndex index;
+  try {
+    const auto& o = r.at("options");
+    index.options.flavor = o.at("flavor") == "megatron-lm" ? IndexFlavor::kMegatronLm : IndexFlavor::kMegatronDeepSpeed;
+    index.options.sequence_length = o.at("sequence_length");
+    index.options.num_samples = o.at("num_samples");
+    index.options.seed = o.at("seed");
+    index.options.blend_sample_in_corpus = o.at("blend_sample_in_corpus");
+    index.options.shuffle_sample_in_corpus = o.at("shuffle_sample_in_corpus");
+    for (const auto& d : r.at("datasets")) {
+      BlendedDataset ds;
+      ds.prefix = d.at("prefix");
+      ds.corpus = d.at("corpus");
+      ds.weight = d.at("weight");
+      ds.requested = d.at("requested");
+      ds.index.plan = plan_from_json(d.at("plan"));
+      if (input_identity(ds.prefix) != d.at("input"))
+        throw_file_error(index_path(ds.prefix), "changed since the index in {} was built; build it again", dir);
+      index.datasets.push_back(std::move(ds));
+    }
+    if (r.contains("corpora"))
+      for (const auto& c : r.at("corpora")) {
+        BlendedCorpus corpus;
+        corpus.name = c.at("name");
+        corpus.datasets = c.at("datasets").get<std::vector<std::size_t>>();
+        corpus.samples = c.at("samples");
+        index.corpora.push_back(std::move(corpus));
+      }
+    index.blend_size = r.at("blend_size");
+    if (!r.at("blend").is_null()) {
+      const fs::path entry = root / r.at("blend").get<std::string>();
+      index.dataset_index.emplace();
+      index.dataset_sample_index.emplace();
+      for (const auto& [name, array] : blend_arrays(index)) *array = io::read_npy((entry / name).string());
+      for (const auto& w : r.at("blend_weights_hex")) index.blend_weights.push_back(std::stod(w.get<std::string>()));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw_file_error(record_path, "not a valid index record: {}", e.what());
+  }
+  return index;
+}
+
+void load_dataset_arrays(const std::string& dir, BlendedIndex& index, std::size_t i) {
+  const nlohmann::json r = nlohmann::json::parse(io::read_file((fs::path(dir) / "index.json").string()));
+  const fs::path entry = fs::path(dir) / r.at("datasets").at(i).at("entry").get<std::string>();
+  GptIndex& g = index.datasets.at(i).index;
+  g.document_index = io::read_npy((entry / "document_index.npy").string());
+  g.sample_index = io::read_npy((entry / "sample_index.npy").string());
+  g.shuffle_index = io::read_npy((entry / "shuffle_index.npy").string());
+}
+
+}  // namespace borealis::data

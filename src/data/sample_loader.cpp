@@ -1,0 +1,85 @@
+#include "borealis/data/sample_loader.h"
+
+#include <fmt/format.h>
+
+#include "borealis/data/index_array.h"
+#include "borealis/data/index_folder.h"
+#include "borealis/util/error.h"
+
+namespace borealis::data {
+
+GptSampleLoader GptSampleLoader::open(const std::string& dir) {
+  GptSampleLoader loader;
+  loader.index_ = open_index_folder(dir);
+  for (std::size_t i = 0; i < loader.index_.datasets.size(); ++i) {
+    load_dataset_arrays(dir, loader.index_, i);
+    loader.datasets_.push_back(std::make_shared<IndexedDataset>(IndexedDataset::open(loader.index_.datasets[i].prefix)));
+  }
+  return loader;
+}
+
+void GptSampleLoader::sample(std::uint64_t k, std::vector<std::uint32_t>& out) const {
+  const BlendedIndex::Origin o = index_.origin(k);
+  const GptIndex& g = index_.datasets[o.dataset].index;
+  const IndexedDataset& ds = *datasets_[o.dataset];
+  const auto p = static_cast<std::uint64_t>(index_value(g.shuffle_index, o.sample));
+  const auto d0 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p));
+  const auto o0 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p + 1));
+  const auto d1 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p + 2));
+  const auto o1 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p + 3)) + 1;  // + the extra token
+  const std::size_t before = out.size();
+  visit_dtype(ds.dtype(), [&]<typename T>() {
+    if constexpr (std::is_integral_v<T>) {
+      for (std::uint64_t d = d0; d <= d1; ++d) {
+        const auto doc = static_cast<std::uint64_t>(index_value(g.document_index, d));
+        const std::span<const T> tokens = ds.sequence<T>(doc);
+        const std::uint64_t begin = d == d0 ? o0 : 0, end = d == d1 ? o1 : tokens.size();
+        if (begin > end || end > tokens.size())
+          throw_file_error(data_path(ds.prefix()), "document {} is shorter than the index says; was it rewritten?", doc);
+        for (std::uint64_t t = begin; t < end; ++t) out.push_back(static_cast<std::uint32_t>(tokens[t]));
+      }
+    } else {
+      throw_file_error(data_path(ds.prefix()), "holds {} values, not token ids", dtype_name(ds.dtype()));
+    }
+  });
+  const std::uint64_t expected = index_.options.sequence_length + 1;
+  if (out.size() - before != expected)
+    throw Error(fmt::format("sample {} has {} tokens, not {}; the index does not fit {}", k, out.size() - before,
+                            expected, ds.prefix()));
+}
+
+GptSampleLoader::Provenance GptSampleLoader::provenance(std::uint64_t k) const {
+  const BlendedIndex::Origin o = index_.origin(k);
+  const BlendedDataset& d = index_.datasets[o.dataset];
+  const auto p = static_cast<std::uint64_t>(index_value(d.index.shuffle_index, o.sample));
+  Provenance pv;
+  pv.dataset = o.dataset;
+  pv.prefix = d.prefix;
+  pv.corpus = d.corpus;
+  pv.dataset_sample = o.sample;
+  pv.document = static_cast<std::uint64_t>(
+      index_value(d.index.document_index, static_cast<std::uint64_t>(index_value(d.index.sample_index, 2 * p))));
+  pv.offset = static_cast<std::uint64_t>(index_value(d.index.sample_index, 2 * p + 1));
+  return pv;
+}
+
+PretrainingSampler::PretrainingSampler(std::uint64_t total_samples, std::uint64_t consumed_samples,
+                                       std::uint64_t micro_batch, std::uint64_t data_parallel_rank,
+                                       std::uint64_t data_parallel_size)
+    : total_(total_samples), consumed_(consumed_samples), micro_(micro_batch), rank_(data_parallel_rank),
+      world_(data_parallel_size) {
+  if (micro_ == 0 || world_ == 0) throw Error("micro batch and data-parallel size must be at least 1");
+  if (rank_ >= world_) throw Error(fmt::format("data-parallel rank {} is not below the size {}", rank_, world_));
+  if (consumed_ > total_) throw Error(fmt::format("{} samples consumed, but the index has {}", consumed_, total_));
+}
+
+bool PretrainingSampler::next(std::vector<std::uint64_t>& samples) {
+  samples.clear();
+  const std::uint64_t block = micro_ * world_;
+  if (total_ - consumed_ < block) return false;
+  for (std::uint64_t i = 0; i < micro_; ++i) samples.push_back(consumed_ + rank_ * micro_ + i);
+  consumed_ += block;
+  return true;
+}
+
+}  // namespace borealis::data
