@@ -85,6 +85,10 @@ GptIndexPlan plan_gpt_index(const DatasetStats& stats, const GptIndexOptions& op
   const std::uint64_t T = plan.tokens_per_epoch, L = options.sequence_length;
   const std::uint64_t x = options.add_extra_token ? 1 : 0;
   if (T <= x) throw Error(fmt::format("the dataset has {} tokens; a sample needs at least {}", T, x + 1));
+  // Megatron would let a sample wrap around the whole dataset many times;
+  // that is never what a user meant.
+  if ((T - x) / L == 0)
+    throw Error(fmt::format("the dataset's {} tokens never fill one sample of {} + {} tokens in an epoch", T, L, x));
   plan.epochs = 1;
   if (options.num_samples) {
     const std::uint64_t N = *options.num_samples;
