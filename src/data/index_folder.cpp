@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <exception>
 #include <filesystem>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/io/atomic_output_file.h"
 #include "borealis/io/file_identity.h"
+#include "borealis/io/mapped_file.h"
 #include "borealis/io/read_file.h"
 #include "borealis/util/error.h"
 
@@ -59,33 +61,64 @@ class FileLock {
   int fd_ = -1;
 };
 
-// Runs `build(tmp)` to make entry `root/key` unless it exists; true if built here.
-bool ensure_entry(const fs::path& root, const std::string& key, const std::function<void(const fs::path&)>& build) {
-  fs::create_directories(root);
-  const fs::path entry = root / key;
+// Runs `build(tmp)` to make the entry file `root/name` unless it exists; true
+// if built here. Entries share 64 lock files (by name), so a folder of
+// thousands of entries does not need thousands of lock files.
+bool ensure_entry(const fs::path& root, const std::string& name, const std::function<void(const fs::path&)>& build) {
+  const fs::path entry = root / name;
   if (fs::exists(entry)) return false;
-  FileLock lock((root / (key + ".lock")).string());
+  fs::create_directories(root / "locks");
+  FileLock lock((root / "locks" / fmt::format("{:02d}.lock", std::hash<std::string>{}(name) % 64)).string());
   if (fs::exists(entry)) return false;  // another builder finished it while we waited
-  // Leftovers of a crashed builder of this entry (we hold its lock, so none is live).
-  for (const auto& e : fs::directory_iterator(root))
-    if (e.path().filename().string().starts_with(key + ".tmp-")) fs::remove_all(e.path());
-  const fs::path tmp = root / fmt::format("{}.tmp-{}-{}", key, ::getpid(),
-                                          std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  fs::create_directories(tmp);
+  // One temporary name per entry: only the lock holder writes it, and what a
+  // crashed builder left there is simply overwritten.
+  const fs::path tmp = root / (name + ".tmp");
   try {
     build(tmp);
     fs::rename(tmp, entry);
   } catch (...) {
     std::error_code ec;
-    fs::remove_all(tmp, ec);
+    fs::remove(tmp, ec);
     throw;
   }
   return true;
 }
 
-void write_array(const fs::path& path, const io::NpyArray& a) {
-  fs::create_directories(path.parent_path());
-  io::write_npy(path.string(), a.descr, a.shape, a.data.data(), a.data.size());
+// An entry file: .npy arrays back to back, then a JSON text. Written with
+// plain writes (the rename publishes it; one syncfs at the end of the build
+// makes the folder durable before index.json names it).
+void write_entry(const fs::path& path, const std::vector<const io::NpyArray*>& arrays, const std::string& trailer) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  for (const io::NpyArray* a : arrays) {
+    const std::string header = io::npy_header(a->descr, a->shape);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(a->data.data()), static_cast<std::streamsize>(a->data.size()));
+  }
+  out << trailer;
+  out.close();
+  if (!out) throw_file_error(path.string(), "write failed (disk full?)");
+}
+
+// Reads `count` arrays and the JSON trailer of an entry file.
+std::vector<io::NpyArray> read_entry(const fs::path& path, std::size_t count, std::string* trailer = nullptr) {
+  const io::MappedFile file(path.string());
+  std::span<const std::byte> rest(reinterpret_cast<const std::byte*>(file.data()), file.size());
+  std::vector<io::NpyArray> arrays;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t used = 0;
+    arrays.push_back(io::parse_npy(rest, path.string(), &used));
+    rest = rest.subspan(used);
+  }
+  if (trailer != nullptr) trailer->assign(reinterpret_cast<const char*>(rest.data()), rest.size());
+  return arrays;
+}
+
+// Flushes everything written under `dir` to disk (one syncfs for the file system).
+void sync_folder(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::syncfs(fd);
+  ::close(fd);
 }
 
 nlohmann::json input_identity(const std::string& prefix) {
@@ -147,19 +180,26 @@ std::string blend_key(const BlendedIndex& index, const std::vector<std::string>&
   return hash_hex(k.dump());
 }
 
-// Blend arrays by their file names inside a blend entry.
-std::vector<std::pair<std::string, io::NpyArray*>> blend_arrays(BlendedIndex& index) {
-  std::vector<std::pair<std::string, io::NpyArray*>> out;
+// The blend arrays, in the order a blend entry stores them.
+std::vector<io::NpyArray*> blend_arrays(BlendedIndex& index) {
+  std::vector<io::NpyArray*> out;
   if (!index.dataset_index) return out;
-  out.emplace_back("dataset_index.npy", &*index.dataset_index);
-  out.emplace_back("dataset_sample_index.npy", &*index.dataset_sample_index);
-  for (std::size_t k = 0; k < index.corpora.size(); ++k) {
-    const std::string dir = fmt::format("corpus{}/", k);
-    out.emplace_back(dir + "dataset_index.npy", &index.corpora[k].dataset_index);
-    out.emplace_back(dir + "dataset_sample_index.npy", &index.corpora[k].dataset_sample_index);
-    out.emplace_back(dir + "shuffle_index.npy", &index.corpora[k].shuffle_index);
+  out.push_back(&*index.dataset_index);
+  out.push_back(&*index.dataset_sample_index);
+  for (auto& c : index.corpora) {
+    out.push_back(&c.dataset_index);
+    out.push_back(&c.dataset_sample_index);
+    out.push_back(&c.shuffle_index);
   }
   return out;
+}
+
+void load_blend(BlendedIndex& index, const fs::path& entry) {
+  index.dataset_index.emplace();
+  index.dataset_sample_index.emplace();
+  const auto targets = blend_arrays(index);
+  auto arrays = read_entry(entry, targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) *targets[i] = std::move(arrays[i]);
 }
 
 DatasetStats read_stats(const std::string& prefix) {
@@ -209,13 +249,11 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
       const std::size_t i = (start + t) % n;
       try {
         BlendedDataset& d = index.datasets[i];
-        const bool here = ensure_entry(root / "datasets", keys[i], [&](const fs::path& tmp) {
+        const bool here = ensure_entry(root / "datasets", keys[i] + ".gpt", [&](const fs::path& tmp) {
           BlendedDataset copy = d;
           build_dataset_arrays(copy, IndexedDataset::open(d.prefix).sequence_lengths());
-          write_array(tmp / "document_index.npy", copy.index.document_index);
-          write_array(tmp / "sample_index.npy", copy.index.sample_index);
-          write_array(tmp / "shuffle_index.npy", copy.index.shuffle_index);
-          io::write_file_atomically((tmp / "plan.json").string(), plan_json(copy.index.plan).dump(2) + "\n");
+          const GptIndex& g = copy.index;
+          write_entry(tmp, {&g.document_index, &g.sample_index, &g.shuffle_index}, plan_json(g.plan).dump(2) + "\n");
         });
         if (here) ++built;
         const std::size_t finished = ++done;
@@ -239,17 +277,16 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   bool blend_here = false;
   if (!index.blend_weights.empty()) {
     blend = blend_key(index, keys);
-    blend_here = ensure_entry(root / "blends", blend, [&](const fs::path& tmp) {
+    blend_here = ensure_entry(root / "blends", blend + ".blend", [&](const fs::path& tmp) {
       build_blend_arrays(index);
-      for (const auto& [name, array] : blend_arrays(index)) write_array(tmp / name, *array);
+      std::vector<const io::NpyArray*> arrays;
+      for (io::NpyArray* a : blend_arrays(index)) arrays.push_back(a);
+      write_entry(tmp, arrays, "{}\n");
     });
-    if (!index.dataset_index) {  // built before, or by another process: load it
-      index.dataset_index.emplace();
-      index.dataset_sample_index.emplace();
-      for (const auto& [name, array] : blend_arrays(index)) *array = io::read_npy((root / "blends" / blend / name).string());
-    }
+    if (!index.dataset_index) load_blend(index, root / "blends" / (blend + ".blend"));  // built before or elsewhere
   }
 
+  sync_folder(root);  // entries are durable before the record that names them
   nlohmann::json record = {{"format", kFormat}, {"options", options_json(options)}, {"size", 0}};
   for (std::size_t i = 0; i < n; ++i) {
     const auto& d = index.datasets[i];
@@ -259,12 +296,12 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
                                   {"weight_hex", hex_double(d.weight)},
                                   {"requested", d.requested},
                                   {"input", identities[i]},
-                                  {"entry", "datasets/" + keys[i]},
+                                  {"entry", "datasets/" + keys[i] + ".gpt"},
                                   {"plan", plan_json(d.index.plan)}});
   }
   for (const auto& c : index.corpora)
     record["corpora"].push_back({{"name", c.name}, {"datasets", c.datasets}, {"samples", c.samples}});
-  record["blend"] = blend.empty() ? nlohmann::json() : nlohmann::json("blends/" + blend);
+  record["blend"] = blend.empty() ? nlohmann::json() : nlohmann::json("blends/" + blend + ".blend");
   record["blend_size"] = index.blend_size;
   for (double w : index.blend_weights) record["blend_weights_hex"].push_back(hex_double(w));
   record["size"] = index.size();
@@ -319,10 +356,7 @@ BlendedIndex open_index_folder(const std::string& dir) {
       }
     index.blend_size = r.at("blend_size");
     if (!r.at("blend").is_null()) {
-      const fs::path entry = root / r.at("blend").get<std::string>();
-      index.dataset_index.emplace();
-      index.dataset_sample_index.emplace();
-      for (const auto& [name, array] : blend_arrays(index)) *array = io::read_npy((entry / name).string());
+      load_blend(index, root / r.at("blend").get<std::string>());
       for (const auto& w : r.at("blend_weights_hex")) index.blend_weights.push_back(std::stod(w.get<std::string>()));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -334,10 +368,11 @@ BlendedIndex open_index_folder(const std::string& dir) {
 void load_dataset_arrays(const std::string& dir, BlendedIndex& index, std::size_t i) {
   const nlohmann::json r = nlohmann::json::parse(io::read_file((fs::path(dir) / "index.json").string()));
   const fs::path entry = fs::path(dir) / r.at("datasets").at(i).at("entry").get<std::string>();
+  auto arrays = read_entry(entry, 3);
   GptIndex& g = index.datasets.at(i).index;
-  g.document_index = io::read_npy((entry / "document_index.npy").string());
-  g.sample_index = io::read_npy((entry / "sample_index.npy").string());
-  g.shuffle_index = io::read_npy((entry / "shuffle_index.npy").string());
+  g.document_index = std::move(arrays[0]);
+  g.sample_index = std::move(arrays[1]);
+  g.shuffle_index = std::move(arrays[2]);
 }
 
 }  // namespace borealis::data

@@ -50,8 +50,12 @@ std::uint64_t NpyArray::element_count() const {
 
 NpyArray read_npy(const std::string& path) {
   MappedFile file(path);
-  const auto* p = reinterpret_cast<const char*>(file.data());
-  const std::size_t size = file.size();
+  return parse_npy(std::span<const std::byte>(reinterpret_cast<const std::byte*>(file.data()), file.size()), path);
+}
+
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& path, std::size_t* used) {
+  const auto* p = reinterpret_cast<const char*>(bytes.data());
+  const std::size_t size = bytes.size();
   if (size < 10 || std::memcmp(p, kMagic, 6) != 0) throw_file_error(path, "not a .npy file");
   const int major = static_cast<unsigned char>(p[6]);
   std::size_t header_len;
@@ -98,14 +102,15 @@ NpyArray read_npy(const std::string& path) {
   if (array.descr[0] == '>') throw_file_error(path, "big-endian .npy arrays are not supported");
   const std::uint64_t want = array.element_count() * item;
   const std::uint64_t have = size - prefix - header_len;
-  if (have != want)
+  if (used != nullptr ? have < want : have != want)
     throw_file_error(path, ".npy payload has {} bytes, shape and dtype need {}", have, want);
-  array.data.assign(file.data() + prefix + header_len, file.data() + size);
+  const std::byte* payload = bytes.data() + prefix + header_len;
+  array.data.assign(payload, payload + want);
+  if (used != nullptr) *used = prefix + header_len + want;
   return array;
 }
 
-void write_npy(const std::string& path, const std::string& descr,
-               const std::vector<std::uint64_t>& shape, const void* data, std::size_t bytes) {
+std::string npy_header(const std::string& descr, const std::vector<std::uint64_t>& shape) {
   std::string dims;
   for (std::size_t i = 0; i < shape.size(); ++i) dims += fmt::format("{}, ", shape[i]);
   if (shape.size() > 1) dims.resize(dims.size() - 2);  // "(3, 2)" but "(3,)"
@@ -119,12 +124,19 @@ void write_npy(const std::string& path, const std::string& descr,
   const std::size_t padding = 64 - (10 + header.size() + 1) % 64;
   header.append(padding, ' ');
   header.push_back('\n');
+  std::string out(kMagic, 6);
+  out.push_back('\x01');
+  out.push_back('\x00');
+  const auto len = static_cast<std::uint16_t>(header.size());
+  out.push_back(static_cast<char>(len & 0xFF));
+  out.push_back(static_cast<char>(len >> 8));
+  return out + header;
+}
+
+void write_npy(const std::string& path, const std::string& descr,
+               const std::vector<std::uint64_t>& shape, const void* data, std::size_t bytes) {
+  const std::string header = npy_header(descr, shape);
   AtomicOutputFile out(path);
-  out.write(kMagic, 6);
-  const unsigned char version[2] = {1, 0};
-  out.write(version, 2);
-  const std::uint16_t len = static_cast<std::uint16_t>(header.size());
-  out.write_value(len);
   out.write(header);
   out.write(data, bytes);
   out.commit();

@@ -127,9 +127,13 @@ TEST(IndexFolder, ConcurrentBuildersBuildEachEntryOnce) {
   }
   EXPECT_EQ(r1.datasets_built + r2.datasets_built, 12u);
   EXPECT_EQ(r1.blend_built + r2.blend_built, 1);
-  std::size_t entries = 0;
-  for (const auto& e : fs::directory_iterator(dir / "ix/datasets")) entries += e.is_directory();
-  EXPECT_EQ(entries, 12u);  // no temporary folders left
+  std::size_t entries = 0, others = 0;
+  for (const auto& e : fs::directory_iterator(dir / "ix/datasets")) {
+    if (e.path().extension() == ".gpt") ++entries;
+    else if (e.path().filename() != "locks") ++others;
+  }
+  EXPECT_EQ(entries, 12u);
+  EXPECT_EQ(others, 0u);  // no temporary files left
 }
 
 TEST(IndexFolder, LeftoversOfACrashedBuilderAreCleanedAndNothingHalfWrittenIsUsed) {
@@ -140,18 +144,22 @@ TEST(IndexFolder, LeftoversOfACrashedBuilderAreCleanedAndNothingHalfWrittenIsUse
   EXPECT_THROW(build_index_folder(dir / "ix", sources, options(3000)), Error);
   EXPECT_FALSE(fs::exists(dir / "ix/index.json"));
   fs::rename(dir / "c.bin.away", dir / "c.bin");
-  // A builder killed mid-entry leaves KEY.tmp-*: the next builder removes it.
+  // A builder killed mid-entry leaves ENTRY.tmp: the next builder replaces it.
   build_index_folder(dir / "ix", sources, options(3000));
   const auto record = nlohmann::json::parse(test::read_text(dir / "ix/index.json"));
-  const std::string entry = record["datasets"][0]["entry"];
-  fs::remove_all(dir / ("ix/" + entry));
-  fs::create_directories(dir / ("ix/" + entry + ".tmp-99999-1"));
-  test::write_bytes(dir / ("ix/" + entry + ".tmp-99999-1/document_index.npy"), {'x'});
+  const std::string entry = dir / ("ix/" + record["datasets"][0]["entry"].get<std::string>());
+  const std::vector<char> good = test::read_bytes(entry);
+  fs::remove(entry);
+  test::write_bytes(entry + ".tmp", {'x'});
   IndexBuildReport report;
   build_index_folder(dir / "ix", sources, options(3000), {}, &report);
   EXPECT_EQ(report.datasets_built, 1u);
-  EXPECT_FALSE(fs::exists(dir / ("ix/" + entry + ".tmp-99999-1")));
-  EXPECT_TRUE(fs::exists(dir / ("ix/" + entry + "/document_index.npy")));
+  EXPECT_FALSE(fs::exists(entry + ".tmp"));
+  EXPECT_TRUE(test::read_bytes(entry) == good);
+  // A truncated entry is an error naming it, never silently short arrays.
+  fs::resize_file(entry, good.size() / 2);
+  BlendedIndex index = open_index_folder(dir / "ix");
+  EXPECT_NE(test::error_of([&] { load_dataset_arrays(dir / "ix", index, 0); }).find(".gpt"), std::string::npos);
 }
 
 TEST(SampleLoader, SamplesAreWindowsOfTheShuffledDocumentStream) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ struct NpyArray {
 
 // Throws borealis::Error naming the file on any malformed header or size.
 NpyArray read_npy(const std::string& path);
+// The same from bytes in memory (`where` names them in errors). With `used`,
+// the bytes may go on after the array, and *used says where it ended.
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& where, std::size_t* used = nullptr);
+// The bytes before the payload of a version 1.0 file: magic, version, header
+// length and the header dict padded exactly as numpy >= 1.23 writes it.
+std::string npy_header(const std::string& descr, const std::vector<std::uint64_t>& shape);
 // Writes format version 1.0 with numpy's header padding (header + magic padded
 // to a multiple of 64 bytes), atomically.
 void write_npy(const std::string& path, const std::string& descr,

@@ -1,0 +1,177 @@
+// Blended index build at AuroraGPT's scale, on synthetic data: 2,419 files in
+// 14 corpora (file sizes and document lengths lognormal), seq length 4096,
+// weights proportional to size, one epoch's worth of samples, the ALCF
+// Megatron-DeepSpeed flow with --shuffle-sample-in-corpus (its default in
+// ALCF/helpers.sh). Only .idx files are real; .bin files are sparse.
+//
+// For each total (default 20B, 100B, 200B tokens) it runs `borealis index
+// build` in a child process and prints wall time, CPU time, peak RSS and
+// bytes written, then extrapolates linearly to 2T tokens. Anchors from the
+// issue (measured on this machine type, one core): Megatron-LM ~0.2 s per
+// 1B tokens (~400 s at 2T, ~65 GB RSS for one 2T file); the AuroraGPT
+// per-file flow ~23-25 min; its corpus flow ~5 min.
+// Usage: bench_index [BILLIONS_OF_TOKENS...]   (work files under $TMPDIR)
+
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kFiles = 2419;
+constexpr int kCorpora = 14;
+constexpr std::uint64_t kSeqLength = 4096;
+
+// A Megatron .idx of `docs` documents with lognormal lengths summing to about
+// `tokens`, and a sparse .bin of the matching size (uint16 tokens).
+std::uint64_t write_index(const std::string& prefix, std::uint64_t tokens, std::mt19937_64& rng) {
+  std::lognormal_distribution<double> length(7.6, 1.0);  // mean ~3,300 tokens: papers, not tweets
+  std::vector<std::int32_t> lengths;
+  std::uint64_t total = 0;
+  while (total < tokens) {
+    const auto l = static_cast<std::int32_t>(std::clamp(length(rng), 1.0, 1e6));
+    lengths.push_back(l);
+    total += static_cast<std::uint64_t>(l);
+  }
+  std::ofstream out(prefix + ".idx", std::ios::binary);
+  out.write("MMIDIDX\0\0", 9);
+  const std::uint64_t version = 1, docs = lengths.size(), doc_count = docs + 1;
+  out.write(reinterpret_cast<const char*>(&version), 8);
+  const char dtype = 8;  // uint16
+  out.write(&dtype, 1);
+  out.write(reinterpret_cast<const char*>(&docs), 8);
+  out.write(reinterpret_cast<const char*>(&doc_count), 8);
+  out.write(reinterpret_cast<const char*>(lengths.data()), static_cast<std::streamsize>(docs * 4));
+  std::vector<std::int64_t> pointers(docs), documents(docs + 1);
+  std::int64_t at = 0;
+  for (std::size_t i = 0; i < docs; ++i) {
+    pointers[i] = at;
+    at += 2 * lengths[i];
+    documents[i] = static_cast<std::int64_t>(i);
+  }
+  documents[docs] = static_cast<std::int64_t>(docs);
+  out.write(reinterpret_cast<const char*>(pointers.data()), static_cast<std::streamsize>(docs * 8));
+  out.write(reinterpret_cast<const char*>(documents.data()), static_cast<std::streamsize>((docs + 1) * 8));
+  out.close();
+  { std::ofstream bin(prefix + ".bin"); }
+  fs::resize_file(prefix + ".bin", total * 2);
+  return total;
+}
+
+std::uint64_t folder_bytes(const fs::path& dir) {
+  std::uint64_t bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) bytes += e.file_size();
+  return bytes;
+}
+
+struct Run {
+  double wall = 0, cpu = 0;
+  long peak_rss_kb = 0;
+  int status = 0;
+};
+
+Run run(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+    std::perror("posix_spawn");
+    std::exit(1);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  Run r;
+  r.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  r.peak_rss_kb = usage.ru_maxrss;
+  r.status = status;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<double> billions;
+  for (int i = 1; i < argc; ++i) billions.push_back(std::atof(argv[i]));
+  if (billions.empty()) billions = {20, 100, 200};
+  const fs::path work = fs::temp_directory_path() / fmt::format("borealis-bench-index-{}", ::getpid());
+  const std::string binary = BOREALIS_BINARY;
+  fmt::print("bench_index: {} files in {} corpora, seq length {}, ALCF Megatron-DeepSpeed flow, "
+             "--shuffle-sample-in-corpus, {} threads\n",
+             kFiles, kCorpora, kSeqLength, std::max(1u, std::thread::hardware_concurrency()));
+  fmt::print("{:>10} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12}\n", "tokens", "samples", "docs", "wall s", "cpu s",
+             "peak RSS", "written");
+  double last_tokens = 0, last_wall = 0, last_cpu = 0, last_rss = 0, last_written = 0;
+  for (double b : billions) {
+    const fs::path dir = work / fmt::format("{}B", b);
+    fs::create_directories(dir);
+    std::mt19937_64 rng(2026);
+    std::lognormal_distribution<double> file_size(0.0, 1.0);
+    std::vector<double> shares(kFiles);
+    double share_sum = 0;
+    for (double& s : shares) share_sum += (s = file_size(rng));
+    std::ofstream list(dir / "data_file_list.txt");
+    std::uint64_t tokens = 0, docs = 0;
+    for (int f = 0; f < kFiles; ++f) {
+      const std::string name = fmt::format("file_{:04d}", f);
+      const auto want = static_cast<std::uint64_t>(b * 1e9 * shares[static_cast<std::size_t>(f)] / share_sum);
+      const std::uint64_t got = write_index((dir / name).string(), std::max<std::uint64_t>(want, 20000), rng);
+      tokens += got;
+      std::ifstream idx(dir / (name + ".idx"), std::ios::binary);
+      idx.seekg(18);
+      std::uint64_t n = 0;
+      idx.read(reinterpret_cast<char*>(&n), 8);
+      docs += n;
+      list << got << " " << name << " corpus_" << (f % kCorpora) << "\n";  // weight = size
+    }
+    list.close();
+    const std::uint64_t samples = tokens / kSeqLength;
+    const Run r = run({binary, "index", "build", "--flavor", "megatron-deepspeed", "--data-file-list",
+                       (dir / "data_file_list.txt").string(), "--seq-length", std::to_string(kSeqLength),
+                       "--num-samples", std::to_string(samples), "--shuffle-sample-in-corpus", "--out",
+                       (dir / "index").string(), "--json"});
+    if (r.status != 0) {
+      fmt::print(stderr, "index build failed (status {})\n", r.status);
+      return 1;
+    }
+    const double written = static_cast<double>(folder_bytes(dir / "index"));
+    fmt::print("{:>9.0f}B {:>12} {:>10} {:>10.2f} {:>10.2f} {:>9.2f} GB {:>9.2f} GB\n", static_cast<double>(tokens) / 1e9,
+               samples, docs, r.wall, r.cpu, static_cast<double>(r.peak_rss_kb) / 1e6, written / 1e9);
+    last_tokens = static_cast<double>(tokens);
+    last_wall = r.wall;
+    last_cpu = r.cpu;
+    last_rss = static_cast<double>(r.peak_rss_kb) / 1e6;
+    last_written = written;
+    fs::remove_all(dir);
+  }
+  const double scale = 2e12 / last_tokens;
+  fmt::print("linear extrapolation to 2T tokens: {:.0f} s wall, {:.0f} s CPU, {:.1f} GB peak RSS, {:.0f} GB written "
+             "(target: <= 30 s wall, <= 8 GB; Megatron-LM anchor ~400 s)\n",
+             last_wall * scale, last_cpu * scale, last_rss * scale, last_written * scale / 1e9);
+  fs::remove_all(work);
+  return 0;
+}
