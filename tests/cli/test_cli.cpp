@@ -224,10 +224,19 @@ TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
     EXPECT_EQ(ds.document_count(), test::count_lines(std::string(corpus.begin(), corpus.end()))) << name;
     EXPECT_GT(ds.token_count(), ds.document_count()) << name;
   }
+  // A blended index over the corpora, from a data file list, with its realised mix.
+  EXPECT_TRUE(std::filesystem::exists(dir / "qs/index/index.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "qs/index/data_file_list.txt"));
+  EXPECT_TRUE(contains(r.output, "requested   realised")) << r.output;
+  EXPECT_TRUE(contains(r.output, "samples of 257 tokens")) << r.output;
+  r = run_borealis("index inspect " + (dir / "qs/index") + " --tokenizer " + (dir / "qs/tokenizer/tokenizer.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "sample 0: ") && contains(r.output, "text: ")) << r.output;
   r = run_borealis("quickstart --workdir " + (dir / "qs"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "gcide") && contains(r.output, "(reused)")) << r.output;
   EXPECT_TRUE(contains(r.output, "already trained")) << r.output;
+  EXPECT_TRUE(contains(r.output, "shuffle-sample-in-corpus) (reused)")) << r.output;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "borealis/data/blended_index.h"
 #include "borealis/tokenize/jsonl_to_bpe.h"
 
 namespace borealis::cli {
@@ -19,6 +20,10 @@ void add_tokenizer_train_command(CLI::App& tokenizer);
 // The last line of `tokenizer train` (also printed by the quickstart).
 void print_training_summary(const tokenize::BpeTrainingSummary& summary,
                             const tokenize::BpeTrainerOptions& options);
+
+// The realised vs requested mix of a blended index, one row per corpus or
+// dataset (`index build`, `index inspect`, the quickstart).
+void print_index_mix(const data::BlendedIndex& index);
 
 // The --tokenizer help every command shares.
 inline constexpr const char* kTokenizerSpecHelp =

@@ -76,8 +76,10 @@ std::vector<data::BlendSource> sources_of(const BuildOptions& opt) {
   return sources;
 }
 
+}  // namespace
+
 // Realised vs requested share of each corpus (or dataset), from the blend's counts.
-void print_mix(const data::BlendedIndex& index) {
+void print_index_mix(const data::BlendedIndex& index) {
   const std::uint64_t total = index.size();
   std::vector<std::uint64_t> counts(index.corpora.empty() ? index.datasets.size() : index.corpora.size(), 0);
   if (index.dataset_index) {
@@ -108,6 +110,8 @@ void print_mix(const data::BlendedIndex& index) {
     }
   }
 }
+
+namespace {
 
 void run_build(const BuildOptions& opt) {
   if (opt.out.empty()) throw Error("--out DIR is required");
@@ -159,7 +163,7 @@ void run_build(const BuildOptions& opt) {
     fmt::print("{}\n", j.dump());
     return;
   }
-  print_mix(index);
+  print_index_mix(index);
   fmt::print("index: {} samples of {} tokens over {} datasets -> {} ({} built, {} reused{}; {:.2f} s){}\n",
              format_count(index.size()), opt.seq_length + 1, index.datasets.size(), opt.out, report.datasets_built,
              report.datasets_reused,
@@ -180,7 +184,7 @@ void run_inspect(const InspectOptions& opt) {
   fmt::print("{}: {} samples of {} tokens, seed {}, {} datasets{}\n", opt.dir, format_count(index.size()),
              index.options.sequence_length + 1, index.options.seed, index.datasets.size(),
              index.corpora.empty() ? "" : fmt::format(" in {} corpora", index.corpora.size()));
-  print_mix(index);
+  print_index_mix(index);
   std::unique_ptr<tokenize::Tokenizer> tokenizer;
   if (!opt.tokenizer.empty()) tokenizer = tokenize::load_tokenizer(opt.tokenizer);
   std::vector<std::uint32_t> tokens;

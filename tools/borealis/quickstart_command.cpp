@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "borealis/curate/default_corpus.h"
+#include "borealis/data/index_folder.h"
+#include "borealis/io/atomic_output_file.h"
 #include "borealis/tokenize/jsonl_to_bpe.h"
 #include "borealis/tokenize/jsonl_to_dataset.h"
 #include "borealis/tokenize/tokenizer_loader.h"
@@ -37,6 +39,7 @@ void add_quickstart_command(CLI::App& app) {
     const std::string corpus_dir = (workdir / "corpus").string();
     const std::string tokenizer_dir = (workdir / "tokenizer").string();
     const std::string tokens_dir = (workdir / "tokens").string();
+    const std::string index_dir = (workdir / "index").string();
     tokenize::BpeTrainerOptions trainer;  // 8,192 tokens, cl100k_base's split pattern
     fmt::print("Borealis quickstart in {}\n", opt->workdir);
     fmt::print("Plan:\n");
@@ -44,13 +47,14 @@ void add_quickstart_command(CLI::App& app) {
     fmt::print("  2. tokenizer  train a {}-token byte-level BPE on the corpus  ({})\n",
                util::format_count(trainer.vocab_size), tokenizer_dir);
     fmt::print("  3. tokens     tokenize each corpus into a Megatron .bin/.idx    ({})\n", tokens_dir);
-    fmt::print("  (blended index, training and generation join as they land)\n\n");
+    fmt::print("  4. index      blend the corpora into training samples           ({})\n", index_dir);
+    fmt::print("  (training and generation join as they land)\n\n");
 
-    fmt::print("[1/3] corpus\n");
+    fmt::print("[1/4] corpus\n");
     const auto corpus = build_default_corpus_with_progress(corpus_dir, {}, opt->force);
     print_corpus_summary(corpus);
 
-    fmt::print("\n[2/3] tokenizer\n");
+    fmt::print("\n[2/4] tokenizer\n");
     if (opt->force) std::filesystem::remove(std::filesystem::path(tokenizer_dir) / "train.done.json");
     std::vector<std::string> inputs;
     for (const auto& c : corpus.corpora) inputs.push_back(c.path);
@@ -66,7 +70,7 @@ void add_quickstart_command(CLI::App& app) {
       print_training_summary(trained, trainer);
     }
 
-    fmt::print("\n[3/3] tokens\n");
+    fmt::print("\n[3/4] tokens\n");
     const auto tokenizer = tokenize::load_tokenizer(trained.tokenizer_json);
     tokenize::JsonlTokenizeOptions run;
     run.append_eod = true;
@@ -92,11 +96,37 @@ void add_quickstart_command(CLI::App& app) {
                util::format_count(total_tokens), util::format_bytes(total_bytes),
                total_tokens > 0 ? static_cast<double>(total_bytes) / static_cast<double>(total_tokens) : 0.0);
 
+    // An AuroraGPT-style data file list: one corpus per line, weights chosen
+    // to over-sample the small, dense corpora (the realised mix is printed).
+    fmt::print("\n[4/4] index\n");
+    std::filesystem::create_directories(index_dir);
+    const std::string list = (std::filesystem::path(index_dir) / "data_file_list.txt").string();
+    std::string lines;
+    for (const auto& c : corpus.corpora) {
+      const double weight = c.name == "gcide" ? 0.4 : c.name == "foldoc" ? 0.3 : c.name == "elements" ? 0.2 : 0.1;
+      lines += fmt::format("{} ../tokens/{} {}\n", weight, c.name, c.name);
+    }
+    io::write_file_atomically(list, lines);
+    data::BlendOptions blend;
+    blend.flavor = data::IndexFlavor::kMegatronDeepSpeed;
+    blend.sequence_length = 256;
+    blend.num_samples = std::max<std::uint64_t>(1, total_tokens / blend.sequence_length);  // about one pass
+    blend.shuffle_sample_in_corpus = true;  // ALCF's default
+    data::IndexBuildOptions build;
+    build.threads = std::max(1u, std::thread::hardware_concurrency());
+    data::IndexBuildReport report;
+    const auto index = data::build_index_folder(index_dir, data::read_data_file_list(list), blend, build, &report);
+    print_index_mix(index);
+    fmt::print("{} samples of {} tokens from {} ({}){}\n", util::format_count(index.size()), blend.sequence_length + 1,
+               list, "megatron-deepspeed flavour, --shuffle-sample-in-corpus",
+               report.datasets_built == 0 && !report.blend_built ? " (reused)" : "");
+
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("\nDone in {:.1f}s. Datasets are in {}; inspect one with\n  borealis data inspect {}/{}\n"
+    fmt::print("\nDone in {:.1f}s. Look at a training sample and where it came from with\n"
+               "  borealis index inspect {} --tokenizer {} --sample 0\n"
                "See docs/quickstart.md for what comes next.\n",
-               seconds, tokens_dir, tokens_dir, corpus.corpora.empty() ? "gcide" : corpus.corpora.front().name);
+               seconds, index_dir, trained.tokenizer_json);
   });
 }
 
