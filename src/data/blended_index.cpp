@@ -51,20 +51,6 @@ BlendedDataset plan_one(const BlendSource& source, const DatasetStats& lengths,
   return d;
 }
 
-template <typename T>
-io::NpyArray to_array(const std::vector<std::uint32_t>& values) {
-  io::NpyArray a = make_index_array<T>({values.size()});
-  auto out = elements<T>(a);
-  for (std::size_t i = 0; i < values.size(); ++i) out[i] = static_cast<T>(values[i]);
-  return a;
-}
-
-io::NpyArray to_array(const std::vector<std::int64_t>& values) {
-  io::NpyArray a = make_index_array<std::int64_t>({values.size()});
-  std::copy(values.begin(), values.end(), elements<std::int64_t>(a).begin());
-  return a;
-}
-
 void plan_megatron_lm(BlendedIndex& index, const std::vector<BlendSource>& sources,
                       const std::vector<DatasetStats>& lengths) {
   const BlendOptions& o = index.options;
@@ -160,47 +146,115 @@ BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
   return index;
 }
 
-void build_blend_arrays(BlendedIndex& index) {
-  if (index.blend_weights.empty()) return;  // a single unweighted dataset: no blend
-  const BlendSchedule top = build_blend_schedule(index.blend_weights, index.blend_size);
-  if (index.options.flavor == IndexFlavor::kMegatronLm) {
-    for (std::size_t i = 0; i < index.datasets.size(); ++i) {
-      if (top.counts[i] > index.datasets[i].index.plan.samples)
-        throw Error(fmt::format("{}: the blend takes {} samples but the dataset has {}", index.datasets[i].prefix,
-                                top.counts[i], index.datasets[i].index.plan.samples));
-    }
-    index.dataset_index = to_array<std::int16_t>(top.dataset_index);
-    index.dataset_sample_index = to_array(top.dataset_sample_index);
-    return;
+std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index) {
+  std::vector<ArrayLayout> out;
+  if (index.blend_weights.empty()) return out;
+  const bool lm = index.options.flavor == IndexFlavor::kMegatronLm;
+  out.push_back({lm ? "<i2" : "<i8", {index.blend_size}});
+  out.push_back({"<i8", {index.blend_size}});
+  for (const BlendedCorpus& c : index.corpora)
+    for (int a = 0; a < 3; ++a) out.push_back({"<i8", {c.samples}});
+  return out;
+}
+
+namespace {
+
+constexpr std::uint64_t kChunk = 1 << 20;  // samples generated at a time
+
+template <typename T>
+std::span<const std::byte> as_bytes_of(const std::vector<T>& v, std::size_t n) {
+  return {reinterpret_cast<const std::byte*>(v.data()), n * sizeof(T)};
+}
+
+// One schedule (the top level, or a corpus blended inside) into arrays
+// `first` (dataset index) and `first + 1` (dataset sample index).
+template <typename Index>
+std::vector<std::uint64_t> write_schedule(std::span<const double> weights, std::uint64_t size, ArraySink& sink,
+                                          std::size_t first) {
+  BlendScheduler scheduler(weights);
+  std::vector<Index> di(std::min(kChunk, size));
+  std::vector<std::int64_t> dsi(di.size());
+  for (std::uint64_t at = 0; at < size; at += kChunk) {
+    const std::size_t n = static_cast<std::size_t>(std::min(kChunk, size - at));
+    scheduler.next(std::span<Index>(di.data(), n), std::span<std::int64_t>(dsi.data(), n));
+    sink.write(first, at, as_bytes_of(di, n));
+    sink.write(first + 1, at, as_bytes_of(dsi, n));
   }
-  index.dataset_index = to_array<std::int64_t>(top.dataset_index);
-  index.dataset_sample_index = to_array(top.dataset_sample_index);
+  return scheduler.counts();
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink) {
+  if (index.blend_weights.empty()) return {};  // a single unweighted dataset: no blend
+  if (index.options.flavor == IndexFlavor::kMegatronLm) {
+    const auto counts = write_schedule<std::int16_t>(index.blend_weights, index.blend_size, sink, 0);
+    for (std::size_t i = 0; i < index.datasets.size(); ++i) {
+      if (counts[i] > index.datasets[i].index.plan.samples)
+        throw Error(fmt::format("{}: the blend takes {} samples but the dataset has {}", index.datasets[i].prefix,
+                                counts[i], index.datasets[i].index.plan.samples));
+    }
+    return counts;
+  }
+  const auto counts = write_schedule<std::int64_t>(index.blend_weights, index.blend_size, sink, 0);
   const BlendOptions& o = index.options;
-  for (BlendedCorpus& c : index.corpora) {
-    std::vector<std::int64_t> di, dsi;
-    di.reserve(c.samples);
-    dsi.reserve(c.samples);
+  for (std::size_t k = 0; k < index.corpora.size(); ++k) {
+    const BlendedCorpus& c = index.corpora[k];
+    const std::size_t first = 2 + 3 * k;
     if (o.blend_sample_in_corpus) {
       std::vector<double> within;  // n_j / n_c, not normalised again (as upstream)
       for (std::size_t j : c.datasets)
         within.push_back(static_cast<double>(index.datasets[j].requested) / static_cast<double>(c.samples));
-      const BlendSchedule s = build_blend_schedule(within, c.samples);
-      di.assign(s.dataset_index.begin(), s.dataset_index.end());
-      dsi = s.dataset_sample_index;
-    } else {
-      for (std::size_t f = 0; f < c.datasets.size(); ++f)
-        for (std::uint64_t m = 0; m < index.datasets[c.datasets[f]].requested; ++m) {
-          di.push_back(static_cast<std::int64_t>(f));
-          dsi.push_back(static_cast<std::int64_t>(m));
+      write_schedule<std::int64_t>(within, c.samples, sink, first);
+    } else {  // concatenated: file f's samples 0..n_f-1, file after file
+      std::vector<std::int64_t> di, dsi;
+      std::uint64_t at = 0;
+      for (std::size_t f = 0; f < c.datasets.size(); ++f) {
+        const std::uint64_t n = index.datasets[c.datasets[f]].requested;
+        for (std::uint64_t m = 0; m < n; m += kChunk) {
+          const std::size_t len = static_cast<std::size_t>(std::min(kChunk, n - m));
+          di.assign(len, static_cast<std::int64_t>(f));
+          dsi.resize(len);
+          for (std::size_t i = 0; i < len; ++i) dsi[i] = static_cast<std::int64_t>(m + i);
+          sink.write(first, at, as_bytes_of(di, len));
+          sink.write(first + 1, at, as_bytes_of(dsi, len));
+          at += len;
         }
+      }
     }
-    c.dataset_index = to_array(di);
-    c.dataset_sample_index = to_array(dsi);
-    c.shuffle_index = make_index_array<std::int64_t>({c.samples});
-    auto shuffle = elements<std::int64_t>(c.shuffle_index);
+    std::vector<std::int64_t> shuffle(c.samples);
     for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<std::int64_t>(i);
     // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora get equal permutations.
-    if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(shuffle);
+    if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(std::span<std::int64_t>(shuffle));
+    sink.write(first + 2, 0, as_bytes_of(shuffle, shuffle.size()));
+  }
+  return counts;
+}
+
+void build_blend_arrays(BlendedIndex& index) {
+  // Into memory: one owned array per layout entry.
+  struct MemorySink : ArraySink {
+    std::vector<io::NpyArray> arrays;
+    void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
+      io::NpyArray& a = arrays[array];
+      std::copy(bytes.begin(), bytes.end(), a.data.begin() + static_cast<std::ptrdiff_t>(at * (a.descr == "<i2" ? 2 : 8)));
+    }
+  } sink;
+  for (const ArrayLayout& l : blend_array_layout(index)) {
+    io::NpyArray a;
+    a.descr = l.descr;
+    a.shape = l.shape;
+    a.data.resize(a.element_count() * (l.descr == "<i2" ? 2 : 8));
+    sink.arrays.push_back(std::move(a));
+  }
+  if (sink.arrays.empty()) return;
+  index.blend_counts = generate_blend_arrays(index, sink);
+  index.dataset_index = std::move(sink.arrays[0]);
+  index.dataset_sample_index = std::move(sink.arrays[1]);
+  for (std::size_t k = 0; k < index.corpora.size(); ++k) {
+    index.corpora[k].dataset_index = std::move(sink.arrays[2 + 3 * k]);
+    index.corpora[k].dataset_sample_index = std::move(sink.arrays[3 + 3 * k]);
+    index.corpora[k].shuffle_index = std::move(sink.arrays[4 + 3 * k]);
   }
 }
 
@@ -283,7 +337,7 @@ void export_npy(const BlendedIndex& index, const std::string& dir) {
   for (const auto& [name, array] : index.arrays()) {
     const std::filesystem::path path = std::filesystem::path(dir) / name;
     std::filesystem::create_directories(path.parent_path());
-    io::write_npy(path.string(), array->descr, array->shape, array->data.data(), array->data.size());
+    io::write_npy(path.string(), array->descr, array->shape, array->bytes().data(), array->bytes().size());
   }
 }
 

@@ -92,21 +92,65 @@ void write_entry(const fs::path& path, const std::vector<const io::NpyArray*>& a
   for (const io::NpyArray* a : arrays) {
     const std::string header = io::npy_header(a->descr, a->shape);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(a->data.data()), static_cast<std::streamsize>(a->data.size()));
+    out.write(reinterpret_cast<const char*>(a->bytes().data()), static_cast<std::streamsize>(a->bytes().size()));
   }
   out << trailer;
   out.close();
   if (!out) throw_file_error(path.string(), "write failed (disk full?)");
 }
 
-// Reads `count` arrays and the JSON trailer of an entry file.
+// The blend arrays streamed into an entry file: headers first, then each
+// chunk written at its place (pwrite), so memory stays one chunk.
+void write_blend_entry(const BlendedIndex& index, const fs::path& path) {
+  struct FileSink : ArraySink {
+    int fd = -1;
+    std::string path;
+    std::vector<std::uint64_t> offset, item;
+    void put(const void* data, std::size_t bytes, std::uint64_t at) {
+      const auto* p = static_cast<const char*>(data);
+      while (bytes > 0) {
+        const ssize_t n = ::pwrite(fd, p, bytes, static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw_file_error(path, "write failed: {}", std::strerror(errno));
+        p += n;
+        at += static_cast<std::uint64_t>(n);
+        bytes -= static_cast<std::size_t>(n);
+      }
+    }
+    void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
+      put(bytes.data(), bytes.size(), offset[array] + at * item[array]);
+    }
+  } sink;
+  sink.path = path.string();
+  sink.fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (sink.fd < 0) throw_file_error(sink.path, "cannot create: {}", std::strerror(errno));
+  try {
+    std::uint64_t end = 0;
+    for (const ArrayLayout& l : blend_array_layout(index)) {
+      const std::string header = io::npy_header(l.descr, l.shape);
+      sink.put(header.data(), header.size(), end);
+      sink.item.push_back(l.descr == "<i2" ? 2 : 8);
+      sink.offset.push_back(end + header.size());
+      end += header.size() + l.shape[0] * sink.item.back();
+    }
+    const std::string trailer = nlohmann::json{{"counts", generate_blend_arrays(index, sink)}}.dump() + "\n";
+    sink.put(trailer.data(), trailer.size(), end);
+  } catch (...) {
+    ::close(sink.fd);
+    throw;
+  }
+  if (::close(sink.fd) != 0) throw_file_error(sink.path, "write failed: {}", std::strerror(errno));
+}
+
+// The `count` arrays of an entry file, as views of its memory map (pages are
+// read as they are used; nothing is copied), and its JSON trailer.
 std::vector<io::NpyArray> read_entry(const fs::path& path, std::size_t count, std::string* trailer = nullptr) {
-  const io::MappedFile file(path.string());
-  std::span<const std::byte> rest(reinterpret_cast<const std::byte*>(file.data()), file.size());
+  const auto file = std::make_shared<const io::MappedFile>(path.string());
+  std::span<const std::byte> rest(reinterpret_cast<const std::byte*>(file->data()), file->size());
   std::vector<io::NpyArray> arrays;
   for (std::size_t i = 0; i < count; ++i) {
     std::size_t used = 0;
-    arrays.push_back(io::parse_npy(rest, path.string(), &used));
+    arrays.push_back(io::parse_npy(rest, path.string(), &used, file));
     rest = rest.subspan(used);
   }
   if (trailer != nullptr) trailer->assign(reinterpret_cast<const char*>(rest.data()), rest.size());
@@ -198,8 +242,14 @@ void load_blend(BlendedIndex& index, const fs::path& entry) {
   index.dataset_index.emplace();
   index.dataset_sample_index.emplace();
   const auto targets = blend_arrays(index);
-  auto arrays = read_entry(entry, targets.size());
+  std::string trailer;
+  auto arrays = read_entry(entry, targets.size(), &trailer);
   for (std::size_t i = 0; i < targets.size(); ++i) *targets[i] = std::move(arrays[i]);
+  try {
+    index.blend_counts = nlohmann::json::parse(trailer).at("counts").get<std::vector<std::uint64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    throw_file_error(entry.string(), "damaged blend entry (no counts after the arrays); delete it to rebuild");
+  }
 }
 
 DatasetStats read_stats(const std::string& prefix) {
@@ -277,13 +327,8 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   bool blend_here = false;
   if (!index.blend_weights.empty()) {
     blend = blend_key(index, keys);
-    blend_here = ensure_entry(root / "blends", blend + ".blend", [&](const fs::path& tmp) {
-      build_blend_arrays(index);
-      std::vector<const io::NpyArray*> arrays;
-      for (io::NpyArray* a : blend_arrays(index)) arrays.push_back(a);
-      write_entry(tmp, arrays, "{}\n");
-    });
-    if (!index.dataset_index) load_blend(index, root / "blends" / (blend + ".blend"));  // built before or elsewhere
+    blend_here = ensure_entry(root / "blends", blend + ".blend", [&](const fs::path& tmp) { write_blend_entry(index, tmp); });
+    load_blend(index, root / "blends" / (blend + ".blend"));  // mapped, not held in memory
   }
 
   sync_folder(root);  // entries are durable before the record that names them

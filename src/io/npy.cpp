@@ -53,7 +53,8 @@ NpyArray read_npy(const std::string& path) {
   return parse_npy(std::span<const std::byte>(reinterpret_cast<const std::byte*>(file.data()), file.size()), path);
 }
 
-NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& path, std::size_t* used) {
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& path, std::size_t* used,
+                   std::shared_ptr<const void> owner) {
   const auto* p = reinterpret_cast<const char*>(bytes.data());
   const std::size_t size = bytes.size();
   if (size < 10 || std::memcmp(p, kMagic, 6) != 0) throw_file_error(path, "not a .npy file");
@@ -105,7 +106,12 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& path, st
   if (used != nullptr ? have < want : have != want)
     throw_file_error(path, ".npy payload has {} bytes, shape and dtype need {}", have, want);
   const std::byte* payload = bytes.data() + prefix + header_len;
-  array.data.assign(payload, payload + want);
+  if (owner) {
+    array.view = std::span<const std::byte>(payload, want);
+    array.owner = std::move(owner);
+  } else {
+    array.data.assign(payload, payload + want);
+  }
   if (used != nullptr) *used = prefix + header_len + want;
   return array;
 }

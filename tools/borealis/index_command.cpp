@@ -81,12 +81,8 @@ std::vector<data::BlendSource> sources_of(const BuildOptions& opt) {
 // Realised vs requested share of each corpus (or dataset), from the blend's counts.
 void print_index_mix(const data::BlendedIndex& index) {
   const std::uint64_t total = index.size();
-  std::vector<std::uint64_t> counts(index.corpora.empty() ? index.datasets.size() : index.corpora.size(), 0);
-  if (index.dataset_index) {
-    for (std::uint64_t k = 0; k < total; ++k) ++counts[static_cast<std::size_t>(data::index_value(*index.dataset_index, k))];
-  } else {
-    counts[0] = total;
-  }
+  std::vector<std::uint64_t> counts = index.blend_counts;
+  if (counts.empty()) counts = {total};  // one dataset, no blend
   fmt::print("{:<40} {:>10} {:>10} {:>12} {:>8}\n", index.corpora.empty() ? "dataset" : "corpus", "requested",
              "realised", "samples", "epochs");
   auto row = [&](const std::string& name, double requested, std::uint64_t count, const std::string& epochs) {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,7 @@ struct BlendedIndex {
   // What the top-level schedule is computed from (empty: no blend).
   std::vector<double> blend_weights;
   std::uint64_t blend_size = 0;
+  std::vector<std::uint64_t> blend_counts;  // realised: samples per top-level dataset or corpus
 
   std::uint64_t size() const;  // global samples
 
@@ -99,6 +101,28 @@ struct BlendedIndex {
 BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
                                 const std::vector<DatasetStats>& stats, const BlendOptions& options);
 void build_blend_arrays(BlendedIndex& index);
+
+// The blend arrays in the order they are generated: the top-level
+// dataset_index and dataset_sample_index, then for each corpus its
+// dataset_index, dataset_sample_index and shuffle_index.
+struct ArrayLayout {
+  std::string descr;
+  std::vector<std::uint64_t> shape;
+};
+std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index);
+// Receives the blend arrays chunk by chunk: `bytes` for array `array` (in
+// blend_array_layout order) starting at element `at`.
+class ArraySink {
+ public:
+  virtual ~ArraySink() = default;
+  virtual void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) = 0;
+};
+// Generates the blend arrays into `sink` in chunks (memory: one chunk, plus
+// one corpus's shuffle when shuffling), so a blend of billions of samples
+// never has to fit in memory. Throws when a dataset would be oversampled.
+// Returns how many samples the top level takes from each of its datasets
+// (Megatron-LM) or corpora (Megatron-DeepSpeed).
+std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink);
 void build_dataset_arrays(BlendedDataset& dataset, const std::vector<std::int32_t>& lengths);
 
 // Builds the index from each source's sequence lengths. `lengths[i]` are the

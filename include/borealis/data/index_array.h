@@ -37,7 +37,8 @@ std::span<T> elements(io::NpyArray& a) {
 }
 template <typename T>
 std::span<const T> elements(const io::NpyArray& a) {
-  return {reinterpret_cast<const T*>(a.data.data()), a.data.size() / sizeof(T)};
+  const auto bytes = a.bytes();
+  return {reinterpret_cast<const T*>(bytes.data()), bytes.size() / sizeof(T)};
 }
 
 // Element i of an integer index array of any of the dtypes above.
