@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <exception>
@@ -289,8 +290,8 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   // Datasets: each thread (and rank) starts at its own place in the list.
   const std::size_t n = index.datasets.size();
   std::atomic<std::size_t> next{0}, done{0}, built{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
+  std::mutex failure_mutex, progress_mutex;
+  std::exception_ptr failure, blend_failure;
   const std::size_t start = n * static_cast<std::size_t>(std::max(0, build.rank)) /
                             static_cast<std::size_t>(std::max(1, build.world));
   auto work = [&] {
@@ -307,7 +308,10 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
         });
         if (here) ++built;
         const std::size_t finished = ++done;
-        if (build.progress) build.progress(finished, n);
+        if (build.progress) {
+          std::lock_guard<std::mutex> lock(progress_mutex);
+          build.progress(finished, n);
+        }
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -315,23 +319,33 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
       }
     }
   };
+  // The blend needs only the plans, so it is built alongside the datasets
+  // (its schedule is sequential; the datasets keep the other cores busy),
+  // once, by whoever takes its lock first.
+  const std::string blend = index.blend_weights.empty() ? "" : blend_key(index, keys);
+  bool blend_here = false;
   {
+    std::jthread blender;
+    if (!blend.empty())
+      blender = std::jthread([&] {
+        try {
+          blend_here = ensure_entry(root / "blends", blend + ".blend",
+                                    [&](const fs::path& tmp) { write_blend_entry(index, tmp); });
+        } catch (...) {
+          blend_failure = std::current_exception();
+        }
+      });
     std::vector<std::jthread> threads;
     for (unsigned t = 1; t < std::max(1u, build.threads); ++t) threads.emplace_back(work);
     work();
-  }
+  }  // all joined here
   if (failure) std::rethrow_exception(failure);
+  if (blend_failure) std::rethrow_exception(blend_failure);
+  if (!blend.empty()) load_blend(index, root / "blends" / (blend + ".blend"));  // mapped, not held in memory
 
-  // The blend: built once, by whoever takes its lock first.
-  std::string blend;
-  bool blend_here = false;
-  if (!index.blend_weights.empty()) {
-    blend = blend_key(index, keys);
-    blend_here = ensure_entry(root / "blends", blend + ".blend", [&](const fs::path& tmp) { write_blend_entry(index, tmp); });
-    load_blend(index, root / "blends" / (blend + ".blend"));  // mapped, not held in memory
-  }
-
+  const auto sync_start = std::chrono::steady_clock::now();
   sync_folder(root);  // entries are durable before the record that names them
+  const double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_start).count();
   nlohmann::json record = {{"format", kFormat}, {"options", options_json(options)}, {"size", 0}};
   for (std::size_t i = 0; i < n; ++i) {
     const auto& d = index.datasets[i];
@@ -356,6 +370,7 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
     report->datasets_reused = n - built;
     report->blend_built = blend_here;
     report->blend_reused = !blend.empty() && !blend_here;
+    report->sync_seconds = sync_seconds;
   }
   return index;
 }

@@ -155,6 +155,7 @@ void run_build(const BuildOptions& opt) {
                         {"datasets_reused", report.datasets_reused},
                         {"blend_built", report.blend_built},
                         {"blend_reused", report.blend_reused},
+                        {"sync_seconds", report.sync_seconds},
                         {"seconds", seconds}};
     fmt::print("{}\n", j.dump());
     return;

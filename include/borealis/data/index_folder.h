@@ -47,6 +47,7 @@ struct IndexBuildReport {
   std::uint64_t datasets_reused = 0;  // found complete in the folder (or built by another process)
   bool blend_built = false;
   bool blend_reused = false;
+  double sync_seconds = 0;  // waiting for the disk to take the entries (one syncfs)
 };
 
 // Builds (or completes) the index in `dir` and returns it planned, with the
