@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -112,6 +113,17 @@ GptIndexPlan plan_gpt_index(const DatasetStats& stats, const GptIndexOptions& op
   return plan;
 }
 
+GptIndexDtypes gpt_index_dtypes(const GptIndexPlan& plan, std::uint64_t longest_document, IndexFlavor flavor) {
+  GptIndexDtypes d;
+  d.document_index = plan.documents > kInt32Max ? "<i8" : "<i4";
+  d.sample_index = flavor == IndexFlavor::kMegatronDeepSpeed ||
+                           std::max(plan.epochs * plan.documents, longest_document) > kInt32Max
+                       ? "<i8"
+                       : "<i4";
+  d.shuffle_index = plan.samples < 0xFFFFFFFFull - 1 ? "<u4" : "<i8";
+  return d;
+}
+
 GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options) {
   GptIndex index;
   index.plan = plan_gpt_index(sizes, options);
@@ -122,8 +134,8 @@ GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOpti
   // Document ids past int32 would overflow Megatron's int32 arrays; we widen.
   auto build_rest = [&]<typename Doc>(std::span<const Doc> documents) {
     const std::int32_t longest = *std::max_element(sizes.begin(), sizes.end());
-    const bool wide = options.flavor == IndexFlavor::kMegatronDeepSpeed ||
-                      std::max<std::uint64_t>(total_docs, static_cast<std::uint64_t>(longest)) > kInt32Max;
+    const bool wide =
+        std::string_view(gpt_index_dtypes(p, static_cast<std::uint64_t>(longest), options.flavor).sample_index) == "<i8";
     const auto L = static_cast<std::int64_t>(options.sequence_length);
     const std::int64_t x = options.add_extra_token ? 1 : 0;
     if (wide) {
@@ -145,11 +157,12 @@ GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOpti
     }
     build_rest(std::span<const Doc>(docs));
   };
-  if (n > kInt32Max) fill_documents.template operator()<std::int64_t>();
+  const GptIndexDtypes dtypes = gpt_index_dtypes(p, 0, options.flavor);
+  if (std::string_view(dtypes.document_index) == "<i8") fill_documents.template operator()<std::int64_t>();
   else fill_documents.template operator()<std::int32_t>();
 
   const std::uint64_t first = p.separate_final_epoch ? p.samples_sans_final_epoch : p.samples;
-  if (p.samples < 0xFFFFFFFFull - 1) {
+  if (std::string_view(dtypes.shuffle_index) == "<u4") {
     index.shuffle_index = make_index_array<std::uint32_t>({p.samples});
     fill_shuffle(elements<std::uint32_t>(index.shuffle_index), first, rng);
   } else {

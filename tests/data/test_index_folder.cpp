@@ -271,3 +271,36 @@ TEST(IndexErrors, BadInputGetsOneClearLine) {
 
 }  // namespace
 }  // namespace borealis::data
+
+namespace borealis::data {
+namespace {
+
+// Where Megatron's 32-bit arrays would overflow, ours are 64-bit (too big to
+// build in a test, so the rule itself is checked at its boundaries).
+TEST(GptIndexDtypes, WidenExactlyWhereMegatronWouldOverflow) {
+  GptIndexPlan p;
+  p.documents = 1000;
+  p.epochs = 3;
+  p.samples = 5000;
+  auto d = gpt_index_dtypes(p, 4096, IndexFlavor::kMegatronLm);
+  EXPECT_STREQ(d.document_index, "<i4");
+  EXPECT_STREQ(d.sample_index, "<i4");
+  EXPECT_STREQ(d.shuffle_index, "<u4");
+  EXPECT_STREQ(gpt_index_dtypes(p, 4096, IndexFlavor::kMegatronDeepSpeed).sample_index, "<i8");
+  p.documents = 2147483647;  // int32 max: still int32 ids, but 3 epochs of them overflow
+  p.epochs = 1;
+  EXPECT_STREQ(gpt_index_dtypes(p, 1, IndexFlavor::kMegatronLm).document_index, "<i4");
+  EXPECT_STREQ(gpt_index_dtypes(p, 1, IndexFlavor::kMegatronLm).sample_index, "<i4");
+  p.epochs = 2;
+  EXPECT_STREQ(gpt_index_dtypes(p, 1, IndexFlavor::kMegatronLm).sample_index, "<i8");
+  p.documents = 2147483648ull;
+  p.epochs = 1;
+  EXPECT_STREQ(gpt_index_dtypes(p, 1, IndexFlavor::kMegatronLm).document_index, "<i8");
+  p.samples = 4294967293ull;  // uint32 max - 2
+  EXPECT_STREQ(gpt_index_dtypes(p, 1, IndexFlavor::kMegatronLm).shuffle_index, "<u4");
+  p.samples = 4294967294ull;
+  EXPECT_STREQ(gpt_index_dtypes(p, 1, IndexFlavor::kMegatronLm).shuffle_index, "<i8");
+}
+
+}  // namespace
+}  // namespace borealis::data

@@ -67,6 +67,15 @@ DatasetStats dataset_stats(std::span<const std::int32_t> sizes);  // throws on a
 // in its .idx. Throws borealis::Error for an empty dataset or one that
 // yields no sample, and for a sequence length of 0.
 GptIndexPlan plan_gpt_index(const DatasetStats& stats, const GptIndexOptions& options);
+
+// The numpy dtypes of the three arrays for a plan: Megatron's choices, and
+// 64-bit wherever Megatron's 32-bit arrays would overflow.
+struct GptIndexDtypes {
+  const char* document_index;  // "<i4", or "<i8" past 2^31 - 1 documents
+  const char* sample_index;    // Megatron-LM: "<i4" if max(len(document_index), longest) fits; else "<i8"
+  const char* shuffle_index;   // "<u4" below 2^32 - 2 samples, else "<i8"
+};
+GptIndexDtypes gpt_index_dtypes(const GptIndexPlan& plan, std::uint64_t longest_document, IndexFlavor flavor);
 GptIndexPlan plan_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options);
 GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOptions& options);
 
