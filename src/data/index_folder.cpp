@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kFormat = 2;  // 2: entries with 64-byte aligned arrays
 
 std::string hash_hex(const std::string& text) {
   const XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
@@ -88,12 +88,22 @@ bool ensure_entry(const fs::path& root, const std::string& name, const std::func
 // An entry file: .npy arrays back to back, then a JSON text. Written with
 // plain writes (the rename publishes it; one syncfs at the end of the build
 // makes the folder durable before index.json names it).
+// Each array starts on a 64-byte boundary (its header is a multiple of 64
+// bytes, so its payload does too), so mapped arrays are aligned for any dtype.
+constexpr std::uint64_t kAlign = 64;
+std::uint64_t aligned(std::uint64_t at) { return (at + kAlign - 1) / kAlign * kAlign; }
+
 void write_entry(const fs::path& path, const std::vector<const io::NpyArray*>& arrays, const std::string& trailer) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::uint64_t at = 0;
+  const char zeros[kAlign] = {};
   for (const io::NpyArray* a : arrays) {
     const std::string header = io::npy_header(a->descr, a->shape);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(a->bytes().data()), static_cast<std::streamsize>(a->bytes().size()));
+    at += header.size() + a->bytes().size();
+    out.write(zeros, static_cast<std::streamsize>(aligned(at) - at));
+    at = aligned(at);
   }
   out << trailer;
   out.close();
@@ -132,7 +142,7 @@ void write_blend_entry(const BlendedIndex& index, const fs::path& path) {
       sink.put(header.data(), header.size(), end);
       sink.item.push_back(l.descr == "<i2" ? 2 : 8);
       sink.offset.push_back(end + header.size());
-      end += header.size() + l.shape[0] * sink.item.back();
+      end = aligned(end + header.size() + l.shape[0] * sink.item.back());
     }
     const std::string trailer = nlohmann::json{{"counts", generate_blend_arrays(index, sink)}}.dump() + "\n";
     sink.put(trailer.data(), trailer.size(), end);
@@ -152,7 +162,9 @@ std::vector<io::NpyArray> read_entry(const fs::path& path, std::size_t count, st
   for (std::size_t i = 0; i < count; ++i) {
     std::size_t used = 0;
     arrays.push_back(io::parse_npy(rest, path.string(), &used, file));
-    rest = rest.subspan(used);
+    const std::uint64_t at = static_cast<std::uint64_t>(rest.data() - reinterpret_cast<const std::byte*>(file->data())) + used;
+    const std::uint64_t skip = std::min<std::uint64_t>(aligned(at) - at + used, rest.size());
+    rest = rest.subspan(static_cast<std::size_t>(skip));
   }
   if (trailer != nullptr) trailer->assign(reinterpret_cast<const char*>(rest.data()), rest.size());
   return arrays;

@@ -99,6 +99,8 @@ TEST(IndexCli, InspectShowsTheMixAndDecodedSamplesWithProvenance) {
   EXPECT_NE(r.output.find("sample 3: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("[corpus "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("text: \""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epochs per dataset: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("a [chemistry]: "), std::string::npos) << r.output;
 }
 
 TEST(IndexCli, BadInputExitsNonZeroWithOneLine) {

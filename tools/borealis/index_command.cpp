@@ -182,6 +182,28 @@ void run_inspect(const InspectOptions& opt) {
              index.options.sequence_length + 1, index.options.seed, index.datasets.size(),
              index.corpora.empty() ? "" : fmt::format(" in {} corpora", index.corpora.size()));
   print_index_mix(index);
+  // Epochs per dataset: how often each file's documents are repeated.
+  std::map<std::uint64_t, std::uint64_t> by_epochs;
+  for (const auto& d : index.datasets) ++by_epochs[d.index.plan.epochs];
+  std::string histogram;
+  for (const auto& [epochs, count] : by_epochs)
+    histogram += fmt::format("{}{} dataset{} x {} epoch{}", histogram.empty() ? "" : ", ", format_count(count),
+                             count == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s");
+  fmt::print("epochs per dataset: {}\n", histogram);
+  std::vector<std::size_t> order(index.datasets.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return index.datasets[a].index.plan.epochs > index.datasets[b].index.plan.epochs;
+  });
+  for (std::size_t r = 0; r < std::min<std::size_t>(order.size(), 10); ++r) {
+    const auto& d = index.datasets[order[r]];
+    fmt::print("  {}{}: {} epoch{}{}, {} samples ({} asked for), {} documents, {} tokens per epoch\n", d.prefix,
+               d.corpus.empty() ? "" : fmt::format(" [{}]", d.corpus), d.index.plan.epochs,
+               d.index.plan.epochs == 1 ? "" : "s", d.index.plan.separate_final_epoch ? " (the last shuffled apart)" : "",
+               format_count(d.index.plan.samples), d.requested == 0 ? "one epoch" : format_count(d.requested),
+               format_count(d.index.plan.documents), format_count(d.index.plan.tokens_per_epoch));
+  }
+  if (order.size() > 10) fmt::print("  ... and {} more datasets\n", order.size() - 10);
   std::unique_ptr<tokenize::Tokenizer> tokenizer;
   if (!opt.tokenizer.empty()) tokenizer = tokenize::load_tokenizer(opt.tokenizer);
   std::vector<std::uint32_t> tokens;
