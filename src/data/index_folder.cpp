@@ -360,7 +360,8 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   const double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_start).count();
   nlohmann::json record = {{"format", kFormat}, {"options", options_json(options)}, {"size", 0}};
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& d = index.datasets[i];
+    auto& d = index.datasets[i];
+    d.cache_entry = (root / "datasets" / (keys[i] + ".gpt")).string();
     record["datasets"].push_back({{"prefix", d.prefix},
                                   {"corpus", d.corpus},
                                   {"weight", d.weight},
@@ -414,6 +415,7 @@ BlendedIndex open_index_folder(const std::string& dir) {
       ds.weight = d.at("weight");
       ds.requested = d.at("requested");
       ds.index.plan = plan_from_json(d.at("plan"));
+      ds.cache_entry = (root / d.at("entry").get<std::string>()).string();
       if (input_identity(ds.prefix) != d.at("input"))
         throw_file_error(index_path(ds.prefix), "changed since the index in {} was built; build it again", dir);
       index.datasets.push_back(std::move(ds));
@@ -438,13 +440,12 @@ BlendedIndex open_index_folder(const std::string& dir) {
 }
 
 void load_dataset_arrays(const std::string& dir, BlendedIndex& index, std::size_t i) {
-  const nlohmann::json r = nlohmann::json::parse(io::read_file((fs::path(dir) / "index.json").string()));
-  const fs::path entry = fs::path(dir) / r.at("datasets").at(i).at("entry").get<std::string>();
-  auto arrays = read_entry(entry, 3);
-  GptIndex& g = index.datasets.at(i).index;
-  g.document_index = std::move(arrays[0]);
-  g.sample_index = std::move(arrays[1]);
-  g.shuffle_index = std::move(arrays[2]);
+  BlendedDataset& d = index.datasets.at(i);
+  if (d.cache_entry.empty()) throw Error(fmt::format("{}: dataset {} has no arrays in the index folder", dir, i));
+  auto arrays = read_entry(d.cache_entry, 3);
+  d.index.document_index = std::move(arrays[0]);
+  d.index.sample_index = std::move(arrays[1]);
+  d.index.shuffle_index = std::move(arrays[2]);
 }
 
 }  // namespace borealis::data

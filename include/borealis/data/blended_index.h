@@ -54,6 +54,7 @@ struct BlendedDataset {
   std::uint64_t requested = 0;  // num_samples asked of its GPT index
   GptIndexOptions options;      // what its GPT index is built with
   GptIndex index;               // plan always; arrays once built
+  std::string cache_entry;      // in an index folder: the file holding its arrays
 };
 
 // A corpus (Megatron-DeepSpeed): its files and how its samples are ordered.
