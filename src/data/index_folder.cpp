@@ -288,11 +288,29 @@ nlohmann::json options_json(const BlendOptions& o) {
 BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendSource>& sources,
                                 const BlendOptions& options, const IndexBuildOptions& build,
                                 IndexBuildReport* report) {
-  std::vector<DatasetStats> stats;
-  std::vector<nlohmann::json> identities;
-  for (const auto& s : sources) {
-    stats.push_back(read_stats(s.prefix));
-    identities.push_back(input_identity(s.prefix));
+  // Every .idx is read once for its token count, on all threads.
+  std::vector<DatasetStats> stats(sources.size());
+  std::vector<nlohmann::json> identities(sources.size());
+  {
+    std::atomic<std::size_t> next_source{0};
+    std::vector<std::exception_ptr> failures(sources.size());  // the first in list order is reported
+    auto read = [&] {
+      for (std::size_t i; (i = next_source.fetch_add(1)) < sources.size();) {
+        try {
+          stats[i] = read_stats(sources[i].prefix);
+          identities[i] = input_identity(sources[i].prefix);
+        } catch (...) {
+          failures[i] = std::current_exception();
+        }
+      }
+    };
+    {
+      std::vector<std::jthread> threads;
+      for (unsigned t = 1; t < std::max(1u, build.threads); ++t) threads.emplace_back(read);
+      read();
+    }
+    for (const auto& f : failures)
+      if (f) std::rethrow_exception(f);
   }
   BlendedIndex index = plan_blended_index(sources, stats, options);
   const fs::path root(dir);
