@@ -1,6 +1,6 @@
 #pragma once
 // The Megatron reference cases in tests/data/megatron (copied from
-// ../shared/reference/megatron): staging their .idx inputs, and the sha256
+// the reference material given to the project): staging their .idx inputs, and the sha256
 // of every array file Megatron wrote (expected_npy.sha256) against ours.
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Oracle: the arrays Megatron's own code built for the reference cases
 // (Megatron-LM d98e8a64dd and ALCF Megatron-DeepSpeed ffa3456d68, copied from
-// ../shared/reference/megatron) must come out of our builder byte for byte,
+// the reference material given to the project) must come out of our builder byte for byte,
 // .npy header included. expected_npy.sha256 lists "sha256 size path" of every
 // reference file; a few of the files themselves are in arrays/.
 
