@@ -38,7 +38,7 @@ struct IndexBuildOptions {
   // locks sort out the rest), so ranks build disjoint sets.
   int rank = 0;
   int world = 1;
-  // Called with a short line per finished dataset and step (may be empty).
+  // Called (under a lock, from any build thread) after each dataset is ready.
   std::function<void(std::uint64_t datasets_done, std::uint64_t datasets_total)> progress;
 };
 
