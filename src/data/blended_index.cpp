@@ -249,13 +249,20 @@ void build_blend_arrays(BlendedIndex& index) {
   }
   if (sink.arrays.empty()) return;
   index.blend_counts = generate_blend_arrays(index, sink);
-  index.dataset_index = std::move(sink.arrays[0]);
-  index.dataset_sample_index = std::move(sink.arrays[1]);
-  for (std::size_t k = 0; k < index.corpora.size(); ++k) {
-    index.corpora[k].dataset_index = std::move(sink.arrays[2 + 3 * k]);
-    index.corpora[k].dataset_sample_index = std::move(sink.arrays[3 + 3 * k]);
-    index.corpora[k].shuffle_index = std::move(sink.arrays[4 + 3 * k]);
+  const auto slots = index.blend_array_slots();
+  for (std::size_t i = 0; i < slots.size(); ++i) *slots[i] = std::move(sink.arrays[i]);
+}
+
+std::vector<io::NpyArray*> BlendedIndex::blend_array_slots() {
+  if (!dataset_index) dataset_index.emplace();
+  if (!dataset_sample_index) dataset_sample_index.emplace();
+  std::vector<io::NpyArray*> out = {&*dataset_index, &*dataset_sample_index};
+  for (auto& c : corpora) {
+    out.push_back(&c.dataset_index);
+    out.push_back(&c.dataset_sample_index);
+    out.push_back(&c.shuffle_index);
   }
+  return out;
 }
 
 void build_dataset_arrays(BlendedDataset& dataset, const std::vector<std::int32_t>& lengths) {

@@ -237,24 +237,8 @@ std::string blend_key(const BlendedIndex& index, const std::vector<std::string>&
   return hash_hex(k.dump());
 }
 
-// The blend arrays, in the order a blend entry stores them.
-std::vector<io::NpyArray*> blend_arrays(BlendedIndex& index) {
-  std::vector<io::NpyArray*> out;
-  if (!index.dataset_index) return out;
-  out.push_back(&*index.dataset_index);
-  out.push_back(&*index.dataset_sample_index);
-  for (auto& c : index.corpora) {
-    out.push_back(&c.dataset_index);
-    out.push_back(&c.dataset_sample_index);
-    out.push_back(&c.shuffle_index);
-  }
-  return out;
-}
-
 void load_blend(BlendedIndex& index, const fs::path& entry) {
-  index.dataset_index.emplace();
-  index.dataset_sample_index.emplace();
-  const auto targets = blend_arrays(index);
+  const auto targets = index.blend_array_slots();
   std::string trailer;
   auto arrays = read_entry(entry, targets.size(), &trailer);
   for (std::size_t i = 0; i < targets.size(); ++i) *targets[i] = std::move(arrays[i]);

@@ -93,6 +93,10 @@ struct BlendedIndex {
   // Megatron-DeepSpeed: files/<name>/{doc_idx,sample_idx,shuffle_idx}.npy,
   // corpus{k}_<name>/..., top_dataset_index.npy, top_dataset_sample_index.npy.
   std::map<std::string, const io::NpyArray*> arrays() const;
+
+  // The blend arrays in blend_array_layout() order (top level, then each
+  // corpus's three); the top-level ones are created empty if absent.
+  std::vector<io::NpyArray*> blend_array_slots();
 };
 
 // The three steps of build_blended_index, for callers that cache or share
