@@ -129,9 +129,21 @@ void plan_megatron_deepspeed(BlendedIndex& index, const std::vector<BlendSource>
   }
   index.blend_weights = numpy_normalize(corpus_weights);  // BlendableDataset normalises by numpy.sum
   index.blend_size = total;
+  set_corpus_starts(index);
 }
 
 }  // namespace
+
+void set_corpus_starts(BlendedIndex& index) {
+  for (BlendedCorpus& c : index.corpora) {
+    c.starts.clear();
+    std::uint64_t at = 0;
+    for (std::size_t j : c.datasets) {
+      c.starts.push_back(at);
+      at += index.datasets.at(j).requested;
+    }
+  }
+}
 
 BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
                                 const std::vector<DatasetStats>& lengths, const BlendOptions& options) {
@@ -147,13 +159,24 @@ BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
 }
 
 std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index) {
+  // Narrower than Megatron's dtypes (export_npy widens them): one byte per
+  // sample for a blend of up to 256 datasets or corpora, 32-bit counts.
   std::vector<ArrayLayout> out;
   if (index.blend_weights.empty()) return out;
-  const bool lm = index.options.flavor == IndexFlavor::kMegatronLm;
-  out.push_back({lm ? "<i2" : "<i8", {index.blend_size}});
-  out.push_back({"<i8", {index.blend_size}});
-  for (const BlendedCorpus& c : index.corpora)
-    for (int a = 0; a < 3; ++a) out.push_back({"<i8", {c.samples}});
+  out.push_back({narrowest_index_dtype(index.blend_weights.size()), {index.blend_size}});
+  out.push_back({narrowest_index_dtype(index.blend_size), {index.blend_size}});
+  for (const BlendedCorpus& c : index.corpora) {
+    if (index.options.blend_sample_in_corpus) {
+      std::uint64_t largest = 0;
+      for (std::size_t j : c.datasets) largest = std::max(largest, index.datasets[j].requested);
+      out.push_back({narrowest_index_dtype(c.datasets.size()), {c.samples}});
+      out.push_back({narrowest_index_dtype(largest), {c.samples}});
+    } else {  // concatenated: nothing to store, BlendedCorpus::locate computes it
+      out.push_back({"|u1", {0}});
+      out.push_back({"|u1", {0}});
+    }
+    out.push_back({narrowest_index_dtype(c.samples), {c.samples}});
+  }
   return out;
 }
 
@@ -167,19 +190,23 @@ std::span<const std::byte> as_bytes_of(const std::vector<T>& v, std::size_t n) {
 }
 
 // One schedule (the top level, or a corpus blended inside) into arrays
-// `first` (dataset index) and `first + 1` (dataset sample index).
-template <typename Index>
+// `first` (dataset index) and `first + 1` (dataset sample index), of the
+// dtypes the layout gives them.
 std::vector<std::uint64_t> write_schedule(std::span<const double> weights, std::uint64_t size, ArraySink& sink,
-                                          std::size_t first) {
+                                          std::size_t first, const std::vector<ArrayLayout>& layout) {
   BlendScheduler scheduler(weights);
-  std::vector<Index> di(std::min(kChunk, size));
-  std::vector<std::int64_t> dsi(di.size());
-  for (std::uint64_t at = 0; at < size; at += kChunk) {
-    const std::size_t n = static_cast<std::size_t>(std::min(kChunk, size - at));
-    scheduler.next(std::span<Index>(di.data(), n), std::span<std::int64_t>(dsi.data(), n));
-    sink.write(first, at, as_bytes_of(di, n));
-    sink.write(first + 1, at, as_bytes_of(dsi, n));
-  }
+  visit_index_type(layout[first].descr, [&]<typename Index>() {
+    visit_index_type(layout[first + 1].descr, [&]<typename Count>() {
+      std::vector<Index> di(std::min(kChunk, size));
+      std::vector<Count> dsi(di.size());
+      for (std::uint64_t at = 0; at < size; at += kChunk) {
+        const std::size_t n = static_cast<std::size_t>(std::min(kChunk, size - at));
+        scheduler.next(std::span<Index>(di.data(), n), std::span<Count>(dsi.data(), n));
+        sink.write(first, at, as_bytes_of(di, n));
+        sink.write(first + 1, at, as_bytes_of(dsi, n));
+      }
+    });
+  });
   return scheduler.counts();
 }
 
@@ -187,8 +214,9 @@ std::vector<std::uint64_t> write_schedule(std::span<const double> weights, std::
 
 std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink) {
   if (index.blend_weights.empty()) return {};  // a single unweighted dataset: no blend
+  const auto layout = blend_array_layout(index);
+  const auto counts = write_schedule(index.blend_weights, index.blend_size, sink, 0, layout);
   if (index.options.flavor == IndexFlavor::kMegatronLm) {
-    const auto counts = write_schedule<std::int16_t>(index.blend_weights, index.blend_size, sink, 0);
     for (std::size_t i = 0; i < index.datasets.size(); ++i) {
       if (counts[i] > index.datasets[i].index.plan.samples)
         throw Error(fmt::format("{}: the blend takes {} samples but the dataset has {}", index.datasets[i].prefix,
@@ -196,7 +224,6 @@ std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, Arra
     }
     return counts;
   }
-  const auto counts = write_schedule<std::int64_t>(index.blend_weights, index.blend_size, sink, 0);
   const BlendOptions& o = index.options;
   for (std::size_t k = 0; k < index.corpora.size(); ++k) {
     const BlendedCorpus& c = index.corpora[k];
@@ -205,28 +232,16 @@ std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, Arra
       std::vector<double> within;  // n_j / n_c, not normalised again (as upstream)
       for (std::size_t j : c.datasets)
         within.push_back(static_cast<double>(index.datasets[j].requested) / static_cast<double>(c.samples));
-      write_schedule<std::int64_t>(within, c.samples, sink, first);
-    } else {  // concatenated: file f's samples 0..n_f-1, file after file
-      std::vector<std::int64_t> di, dsi;
-      std::uint64_t at = 0;
-      for (std::size_t f = 0; f < c.datasets.size(); ++f) {
-        const std::uint64_t n = index.datasets[c.datasets[f]].requested;
-        for (std::uint64_t m = 0; m < n; m += kChunk) {
-          const std::size_t len = static_cast<std::size_t>(std::min(kChunk, n - m));
-          di.assign(len, static_cast<std::int64_t>(f));
-          dsi.resize(len);
-          for (std::size_t i = 0; i < len; ++i) dsi[i] = static_cast<std::int64_t>(m + i);
-          sink.write(first, at, as_bytes_of(di, len));
-          sink.write(first + 1, at, as_bytes_of(dsi, len));
-          at += len;
-        }
-      }
+      write_schedule(within, c.samples, sink, first, layout);
     }
-    std::vector<std::int64_t> shuffle(c.samples);
-    for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<std::int64_t>(i);
-    // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora get equal permutations.
-    if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(std::span<std::int64_t>(shuffle));
-    sink.write(first + 2, 0, as_bytes_of(shuffle, shuffle.size()));
+    visit_index_type(layout[first + 2].descr, [&]<typename T>() {
+      std::vector<T> shuffle(c.samples);
+      for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<T>(i);
+      // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora
+      // get equal permutations. (The permutation does not depend on the dtype.)
+      if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(std::span<T>(shuffle));
+      sink.write(first + 2, 0, as_bytes_of(shuffle, shuffle.size()));
+    });
   }
   return counts;
 }
@@ -237,14 +252,14 @@ void build_blend_arrays(BlendedIndex& index) {
     std::vector<io::NpyArray> arrays;
     void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
       io::NpyArray& a = arrays[array];
-      std::copy(bytes.begin(), bytes.end(), a.data.begin() + static_cast<std::ptrdiff_t>(at * (a.descr == "<i2" ? 2 : 8)));
+      std::copy(bytes.begin(), bytes.end(), a.data.begin() + static_cast<std::ptrdiff_t>(at * index_item_size(a.descr)));
     }
   } sink;
   for (const ArrayLayout& l : blend_array_layout(index)) {
     io::NpyArray a;
     a.descr = l.descr;
     a.shape = l.shape;
-    a.data.resize(a.element_count() * (l.descr == "<i2" ? 2 : 8));
+    a.data.resize(a.element_count() * index_item_size(l.descr));
     sink.arrays.push_back(std::move(a));
   }
   if (sink.arrays.empty()) return;
@@ -297,6 +312,10 @@ BlendedIndex::Origin BlendedIndex::origin(std::uint64_t k) const {
   if (corpora.empty()) return {top, j};
   const BlendedCorpus& c = corpora[top];
   const auto s = static_cast<std::uint64_t>(index_value(c.shuffle_index, j));
+  if (c.dataset_index.element_count() == 0) {  // files concatenated
+    const auto f = static_cast<std::size_t>(std::upper_bound(c.starts.begin(), c.starts.end(), s) - c.starts.begin() - 1);
+    return {c.datasets[f], s - c.starts[f]};
+  }
   const auto f = static_cast<std::size_t>(index_value(c.dataset_index, s));
   return {c.datasets[f], static_cast<std::uint64_t>(index_value(c.dataset_sample_index, s))};
 }
@@ -341,10 +360,43 @@ std::map<std::string, const io::NpyArray*> BlendedIndex::arrays() const {
 }
 
 void export_npy(const BlendedIndex& index, const std::string& dir) {
-  for (const auto& [name, array] : index.arrays()) {
+  const bool mds = index.options.flavor == IndexFlavor::kMegatronDeepSpeed;
+  auto write = [&](const std::string& name, const io::NpyArray& a) {
     const std::filesystem::path path = std::filesystem::path(dir) / name;
     std::filesystem::create_directories(path.parent_path());
-    io::write_npy(path.string(), array->descr, array->shape, array->bytes().data(), array->bytes().size());
+    io::write_npy(path.string(), a.descr, a.shape, a.bytes().data(), a.bytes().size());
+  };
+  // Concatenated corpora: Megatron-DeepSpeed's arrays, made here.
+  std::map<const io::NpyArray*, io::NpyArray> made;
+  for (const BlendedCorpus& c : index.corpora) {
+    if (c.dataset_index.element_count() != 0 || c.samples == 0) continue;
+    io::NpyArray di = make_index_array<std::int64_t>({c.samples}), dsi = make_index_array<std::int64_t>({c.samples});
+    auto f = elements<std::int64_t>(di), m = elements<std::int64_t>(dsi);
+    for (std::size_t k = 0; k < c.datasets.size(); ++k) {
+      const std::uint64_t n = index.datasets[c.datasets[k]].requested;
+      for (std::uint64_t i = 0; i < n; ++i) {
+        f[c.starts[k] + i] = static_cast<std::int64_t>(k);
+        m[c.starts[k] + i] = static_cast<std::int64_t>(i);
+      }
+    }
+    made[&c.dataset_index] = std::move(di);
+    made[&c.dataset_sample_index] = std::move(dsi);
+  }
+  for (const auto& [name, array] : index.arrays()) {
+    if (auto it = made.find(array); it != made.end()) {
+      write(name, it->second);
+      continue;
+    }
+    // Megatron's dtypes where ours are narrower: Megatron-DeepSpeed keeps
+    // everything but doc_idx and shuffle_idx in int64; Megatron-LM's blend
+    // is int16 + int64.
+    std::string want = array->descr;
+    const std::string file = std::filesystem::path(name).filename().string();
+    if (mds && file != "doc_idx.npy" && !(name.starts_with("files/") && file == "shuffle_idx.npy")) want = "<i8";
+    if (!mds && name == "dataset_index.npy") want = "<i2";
+    if (!mds && name == "dataset_sample_index.npy") want = "<i8";
+    if (want == array->descr) write(name, *array);
+    else write(name, convert_index_array(*array, want));
   }
 }
 

@@ -134,8 +134,11 @@ GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOpti
   // Document ids past int32 would overflow Megatron's int32 arrays; we widen.
   auto build_rest = [&]<typename Doc>(std::span<const Doc> documents) {
     const std::int32_t longest = *std::max_element(sizes.begin(), sizes.end());
+    // Stored by Megatron-LM's rule for both flavours (int32 while it fits);
+    // export_npy widens Megatron-DeepSpeed's to its int64.
     const bool wide =
-        std::string_view(gpt_index_dtypes(p, static_cast<std::uint64_t>(longest), options.flavor).sample_index) == "<i8";
+        std::string_view(gpt_index_dtypes(p, static_cast<std::uint64_t>(longest), IndexFlavor::kMegatronLm).sample_index) ==
+        "<i8";
     const auto L = static_cast<std::int64_t>(options.sequence_length);
     const std::int64_t x = options.add_extra_token ? 1 : 0;
     if (wide) {
@@ -172,12 +175,43 @@ GptIndex build_gpt_index(std::span<const std::int32_t> sizes, const GptIndexOpti
   return index;
 }
 
+void throw_unknown_index_dtype(const std::string& descr) {
+  throw Error(fmt::format("index array of unexpected dtype {}", descr));
+}
+
+std::size_t index_item_size(const std::string& descr) {
+  return visit_index_type(descr, []<typename T>() { return sizeof(T); });
+}
+
 std::int64_t index_value(const io::NpyArray& a, std::uint64_t i) {
-  if (a.descr == "<i2") return elements<std::int16_t>(a)[i];
-  if (a.descr == "<i4") return elements<std::int32_t>(a)[i];
-  if (a.descr == "<u4") return elements<std::uint32_t>(a)[i];
-  if (a.descr == "<i8") return elements<std::int64_t>(a)[i];
-  throw Error(fmt::format("index array of unexpected dtype {}", a.descr));
+  return visit_index_type(a.descr, [&]<typename T>() { return static_cast<std::int64_t>(elements<T>(a)[i]); });
+}
+
+io::NpyArray convert_index_array(const io::NpyArray& a, const std::string& descr) {
+  if (a.descr == descr) {
+    io::NpyArray copy;
+    copy.descr = a.descr;
+    copy.shape = a.shape;
+    const auto bytes = a.bytes();
+    copy.data.assign(bytes.begin(), bytes.end());
+    return copy;
+  }
+  return visit_index_type(a.descr, [&]<typename From>() {
+    return visit_index_type(descr, [&]<typename To>() {
+      io::NpyArray out = make_index_array<To>(a.shape);
+      const auto from = elements<From>(a);
+      auto to = elements<To>(out);
+      for (std::size_t i = 0; i < from.size(); ++i) to[i] = static_cast<To>(from[i]);
+      return out;
+    });
+  });
+}
+
+const char* narrowest_index_dtype(std::uint64_t bound) {
+  if (bound <= 0x100) return "|u1";
+  if (bound <= 0x10000) return "<u2";
+  if (bound <= 0x100000000ull) return "<u4";
+  return "<i8";
 }
 
 }  // namespace borealis::data

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <exception>
 #include <filesystem>
 #include <mutex>
@@ -17,8 +18,10 @@
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
+#include "borealis/data/index_array.h"
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/io/atomic_output_file.h"
+#include "borealis/io/direct_file_writer.h"
 #include "borealis/io/file_identity.h"
 #include "borealis/io/mapped_file.h"
 #include "borealis/io/read_file.h"
@@ -30,7 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kFormat = 2;  // 2: entries with 64-byte aligned arrays
+constexpr int kFormat = 3;  // 3: narrow blend arrays; entries with a directory and 4096-aligned arrays
 
 std::string hash_hex(const std::string& text) {
   const XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
@@ -85,88 +88,121 @@ bool ensure_entry(const fs::path& root, const std::string& name, const std::func
   return true;
 }
 
-// An entry file: .npy arrays back to back, then a JSON text. Written with
-// plain writes (the rename publishes it; one syncfs at the end of the build
-// makes the folder durable before index.json names it).
-// Each array starts on a 64-byte boundary (its header is a multiple of 64
-// bytes, so its payload does too), so mapped arrays are aligned for any dtype.
-constexpr std::uint64_t kAlign = 64;
-std::uint64_t aligned(std::uint64_t at) { return (at + kAlign - 1) / kAlign * kAlign; }
-
-void write_entry(const fs::path& path, const std::vector<const io::NpyArray*>& arrays, const std::string& trailer) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  std::uint64_t at = 0;
-  const char zeros[kAlign] = {};
-  for (const io::NpyArray* a : arrays) {
-    const std::string header = io::npy_header(a->descr, a->shape);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(a->bytes().data()), static_cast<std::streamsize>(a->bytes().size()));
-    at += header.size() + a->bytes().size();
-    out.write(zeros, static_cast<std::streamsize>(aligned(at) - at));
-    at = aligned(at);
+// An entry file (format 3):
+//   [0, H)    a directory: one line of JSON -- {"format", "size" (the file's),
+//             "arrays": [{"descr", "shape", "offset"}...], and the entry's own
+//             fields} -- padded with spaces, '\n' at H-1; H a multiple of 4096
+//   then      each array's payload at a 4096-aligned offset
+// Aligned payloads can be written with O_DIRECT (no page-cache copy; see
+// io::DirectFileWriter) and are aligned for any dtype when mapped. A file
+// shorter than its "size" is a damaged entry. The directory is written last,
+// so a blend can record counts it learns while streaming its arrays.
+class EntryFile : public ArraySink {
+ public:
+  // `widest_fields`: the entry's fields at their longest, to size the directory.
+  EntryFile(const fs::path& path, std::vector<ArrayLayout> layout, const nlohmann::json& widest_fields)
+      : path_(path.string()), writer_(path.string()), layout_(std::move(layout)) {
+    header_ = io::DirectFileWriter::round_up(directory(widest_fields).size() + 1);
+    std::uint64_t at = header_;
+    for (const ArrayLayout& l : layout_) {
+      offset_.push_back(at);
+      item_.push_back(index_item_size(l.descr));
+      std::uint64_t n = item_.back();
+      for (std::uint64_t d : l.shape) n *= d;
+      at = io::DirectFileWriter::round_up(at + n);
+      end_ = at - io::DirectFileWriter::round_up(n) + n;
+    }
+    if (layout_.empty()) end_ = header_;
   }
-  out << trailer;
-  out.close();
-  if (!out) throw_file_error(path.string(), "write failed (disk full?)");
+  void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
+    writer_.write_at(offset_[array] + at * item_[array], bytes);
+  }
+  void finish(const nlohmann::json& fields) {
+    std::string text = directory(fields);
+    if (text.size() + 1 > header_) throw_file_error(path_, "entry directory outgrew its space (internal error)");
+    text.resize(static_cast<std::size_t>(header_) - 1, ' ');
+    text += '\n';
+    writer_.write_at(0, std::as_bytes(std::span<const char>(text)));
+    writer_.finish(end_);
+  }
+
+ private:
+  std::string directory(const nlohmann::json& fields) const {
+    nlohmann::json d = fields;
+    d["format"] = kFormat;
+    d["size"] = end_ == 0 ? std::numeric_limits<std::uint64_t>::max() : end_;
+    d["arrays"] = nlohmann::json::array();
+    for (std::size_t i = 0; i < layout_.size(); ++i)
+      d["arrays"].push_back({{"descr", layout_[i].descr},
+                             {"shape", layout_[i].shape},
+                             {"offset", offset_.empty() ? std::numeric_limits<std::uint64_t>::max() : offset_[i]}});
+    return d.dump();
+  }
+
+  std::string path_;
+  io::DirectFileWriter writer_;
+  std::vector<ArrayLayout> layout_;
+  std::vector<std::uint64_t> offset_, item_;
+  std::uint64_t header_ = 0, end_ = 0;
+};
+
+ArrayLayout layout_of(const io::NpyArray& a) { return {a.descr, a.shape}; }
+
+void write_entry(const fs::path& path, const std::vector<const io::NpyArray*>& arrays, const nlohmann::json& fields) {
+  std::vector<ArrayLayout> layout;
+  for (const io::NpyArray* a : arrays) layout.push_back(layout_of(*a));
+  EntryFile entry(path, layout, fields);
+  for (std::size_t i = 0; i < arrays.size(); ++i) entry.write(i, 0, arrays[i]->bytes());
+  entry.finish(fields);
 }
 
-// The blend arrays streamed into an entry file: headers first, then each
-// chunk written at its place (pwrite), so memory stays one chunk.
+// The blend arrays streamed into an entry file chunk by chunk, so memory
+// stays one chunk (and one corpus shuffle).
 void write_blend_entry(const BlendedIndex& index, const fs::path& path) {
-  struct FileSink : ArraySink {
-    int fd = -1;
-    std::string path;
-    std::vector<std::uint64_t> offset, item;
-    void put(const void* data, std::size_t bytes, std::uint64_t at) {
-      const auto* p = static_cast<const char*>(data);
-      while (bytes > 0) {
-        const ssize_t n = ::pwrite(fd, p, bytes, static_cast<off_t>(at));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw_file_error(path, "write failed: {}", std::strerror(errno));
-        p += n;
-        at += static_cast<std::uint64_t>(n);
-        bytes -= static_cast<std::size_t>(n);
-      }
-    }
-    void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
-      put(bytes.data(), bytes.size(), offset[array] + at * item[array]);
-    }
-  } sink;
-  sink.path = path.string();
-  sink.fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (sink.fd < 0) throw_file_error(sink.path, "cannot create: {}", std::strerror(errno));
-  try {
-    std::uint64_t end = 0;
-    for (const ArrayLayout& l : blend_array_layout(index)) {
-      const std::string header = io::npy_header(l.descr, l.shape);
-      sink.put(header.data(), header.size(), end);
-      sink.item.push_back(l.descr == "<i2" ? 2 : 8);
-      sink.offset.push_back(end + header.size());
-      end = aligned(end + header.size() + l.shape[0] * sink.item.back());
-    }
-    const std::string trailer = nlohmann::json{{"counts", generate_blend_arrays(index, sink)}}.dump() + "\n";
-    sink.put(trailer.data(), trailer.size(), end);
-  } catch (...) {
-    ::close(sink.fd);
-    throw;
-  }
-  if (::close(sink.fd) != 0) throw_file_error(sink.path, "write failed: {}", std::strerror(errno));
+  const auto layout = blend_array_layout(index);
+  const nlohmann::json widest = {
+      {"counts", std::vector<std::uint64_t>(index.blend_weights.size(), std::numeric_limits<std::uint64_t>::max())}};
+  EntryFile entry(path, layout, widest);
+  entry.finish({{"counts", generate_blend_arrays(index, entry)}});
 }
 
 // The `count` arrays of an entry file, as views of its memory map (pages are
-// read as they are used; nothing is copied), and its JSON trailer.
-std::vector<io::NpyArray> read_entry(const fs::path& path, std::size_t count, std::string* trailer = nullptr) {
+// read as they are used; nothing is copied), and its own fields.
+std::vector<io::NpyArray> read_entry(const fs::path& path, std::size_t count, nlohmann::json* fields = nullptr) {
   const auto file = std::make_shared<const io::MappedFile>(path.string());
-  std::span<const std::byte> rest(reinterpret_cast<const std::byte*>(file->data()), file->size());
+  const auto* bytes = reinterpret_cast<const char*>(file->data());
+  const std::string_view text(bytes, std::min<std::size_t>(file->size(), std::size_t{1} << 20));
+  const auto damaged = [&](const std::string& what) {
+    throw_file_error(path.string(), "damaged index entry ({}); delete it to rebuild", what);
+  };
+  const auto line = text.find('\n');
+  if (line == std::string_view::npos) damaged("no directory");
   std::vector<io::NpyArray> arrays;
-  for (std::size_t i = 0; i < count; ++i) {
-    std::size_t used = 0;
-    arrays.push_back(io::parse_npy(rest, path.string(), &used, file));
-    const std::uint64_t at = static_cast<std::uint64_t>(rest.data() - reinterpret_cast<const std::byte*>(file->data())) + used;
-    const std::uint64_t skip = std::min<std::uint64_t>(aligned(at) - at + used, rest.size());
-    rest = rest.subspan(static_cast<std::size_t>(skip));
+  try {
+    nlohmann::json d = nlohmann::json::parse(text.substr(0, line));
+    if (d.at("format") != kFormat) damaged("format " + d.at("format").dump());
+    if (d.at("size").get<std::uint64_t>() != file->size())
+      damaged(fmt::format("{} bytes, not {}", file->size(), d.at("size").get<std::uint64_t>()));
+    const auto& list = d.at("arrays");
+    if (list.size() != count) damaged(fmt::format("{} arrays, not {}", list.size(), count));
+    for (const auto& a : list) {
+      io::NpyArray array;
+      array.descr = a.at("descr");
+      array.shape = a.at("shape").get<std::vector<std::uint64_t>>();
+      const std::uint64_t offset = a.at("offset");
+      const std::uint64_t n = array.element_count() * index_item_size(array.descr);
+      if (offset > file->size() || n > file->size() - offset) damaged("an array runs past the end");
+      array.view = std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes + offset), static_cast<std::size_t>(n));
+      array.owner = file;
+      arrays.push_back(std::move(array));
+    }
+    d.erase("format");
+    d.erase("size");
+    d.erase("arrays");
+    if (fields != nullptr) *fields = std::move(d);
+  } catch (const nlohmann::json::exception& e) {
+    damaged(e.what());
   }
-  if (trailer != nullptr) trailer->assign(reinterpret_cast<const char*>(rest.data()), rest.size());
   return arrays;
 }
 
@@ -239,13 +275,13 @@ std::string blend_key(const BlendedIndex& index, const std::vector<std::string>&
 
 void load_blend(BlendedIndex& index, const fs::path& entry) {
   const auto targets = index.blend_array_slots();
-  std::string trailer;
-  auto arrays = read_entry(entry, targets.size(), &trailer);
+  nlohmann::json fields;
+  auto arrays = read_entry(entry, targets.size(), &fields);
   for (std::size_t i = 0; i < targets.size(); ++i) *targets[i] = std::move(arrays[i]);
   try {
-    index.blend_counts = nlohmann::json::parse(trailer).at("counts").get<std::vector<std::uint64_t>>();
+    index.blend_counts = fields.at("counts").get<std::vector<std::uint64_t>>();
   } catch (const nlohmann::json::exception&) {
-    throw_file_error(entry.string(), "damaged blend entry (no counts after the arrays); delete it to rebuild");
+    throw_file_error(entry.string(), "damaged blend entry (no counts); delete it to rebuild");
   }
 }
 
@@ -318,7 +354,7 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
           BlendedDataset copy = d;
           build_dataset_arrays(copy, IndexedDataset::open(d.prefix).sequence_lengths());
           const GptIndex& g = copy.index;
-          write_entry(tmp, {&g.document_index, &g.sample_index, &g.shuffle_index}, plan_json(g.plan).dump(2) + "\n");
+          write_entry(tmp, {&g.document_index, &g.sample_index, &g.shuffle_index}, {{"plan", plan_json(g.plan)}});
         });
         if (here) ++built;
         const std::size_t finished = ++done;
@@ -430,6 +466,7 @@ BlendedIndex open_index_folder(const std::string& dir) {
         corpus.samples = c.at("samples");
         index.corpora.push_back(std::move(corpus));
       }
+    set_corpus_starts(index);
     index.blend_size = r.at("blend_size");
     if (!r.at("blend").is_null()) {
       load_blend(index, root / r.at("blend").get<std::string>());

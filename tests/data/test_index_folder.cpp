@@ -159,7 +159,15 @@ TEST(IndexFolder, LeftoversOfACrashedBuilderAreCleanedAndNothingHalfWrittenIsUse
   // A truncated entry is an error naming it, never silently short arrays.
   fs::resize_file(entry, good.size() / 2);
   BlendedIndex index = open_index_folder(dir / "ix");
-  EXPECT_NE(test::error_of([&] { load_dataset_arrays(dir / "ix", index, 0); }).find(".gpt"), std::string::npos);
+  const std::string error = test::error_of([&] { load_dataset_arrays(dir / "ix", index, 0); });
+  EXPECT_NE(error.find(".gpt"), std::string::npos) << error;
+  EXPECT_NE(error.find("damaged"), std::string::npos) << error;
+  // The same for the blend entry, when the index is opened.
+  const std::string blend = dir / ("ix/" + record["blend"].get<std::string>());
+  fs::resize_file(blend, fs::file_size(blend) - 1);
+  const std::string blend_error = test::error_of([&] { open_index_folder(dir / "ix"); });
+  EXPECT_NE(blend_error.find(".blend"), std::string::npos) << blend_error;
+  EXPECT_NE(blend_error.find("damaged"), std::string::npos) << blend_error;
 }
 
 TEST(SampleLoader, SamplesAreWindowsOfTheShuffledDocumentStream) {

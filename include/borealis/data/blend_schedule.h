@@ -23,12 +23,12 @@ class BlendScheduler {
   explicit BlendScheduler(std::span<const double> weights);
 
   // The next dataset_index.size() decisions (both spans the same size).
-  template <typename Index>
-  void next(std::span<Index> dataset_index, std::span<std::int64_t> dataset_sample_index) {
+  template <typename Index, typename Count>
+  void next(std::span<Index> dataset_index, std::span<Count> dataset_sample_index) {
     for (std::size_t j = 0; j < dataset_index.size(); ++j) {
       const std::size_t best = pick();
       dataset_index[j] = static_cast<Index>(best);
-      dataset_sample_index[j] = static_cast<std::int64_t>(counts_[best]);
+      dataset_sample_index[j] = static_cast<Count>(counts_[best]);
       ++counts_[best];
       count_[best] += 1.0;
       ++k_;

@@ -62,7 +62,11 @@ struct BlendedCorpus {
   std::string name;
   std::vector<std::size_t> datasets;  // indices into BlendedIndex::datasets, in list order
   std::uint64_t samples = 0;
-  io::NpyArray dataset_index, dataset_sample_index, shuffle_index;  // all <i8
+  // Which file and file sample each corpus sample is (stored only when files
+  // are blended inside the corpus; concatenated files are found from
+  // `starts`), and the corpus shuffle. Narrow dtypes; Megatron's are <i8.
+  io::NpyArray dataset_index, dataset_sample_index, shuffle_index;
+  std::vector<std::uint64_t> starts;  // first corpus sample of each file, concatenated
 };
 
 struct BlendedIndex {
@@ -103,6 +107,9 @@ struct BlendedIndex {
 // the work: plan (weights, sample counts, each dataset's GptIndexPlan; cheap),
 // the blend arrays (top level and corpora; they need only the plans), and
 // each dataset's GPT index arrays (independent of each other).
+// Fills each corpus's `starts` from its files' requested samples.
+void set_corpus_starts(BlendedIndex& index);
+
 BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
                                 const std::vector<DatasetStats>& stats, const BlendOptions& options);
 void build_blend_arrays(BlendedIndex& index);

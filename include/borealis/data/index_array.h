@@ -1,8 +1,11 @@
 #pragma once
 // The arrays of a dataset index, typed as numpy would type them: each keeps
-// the numpy dtype string ("<i4", "<u4", "<i8", "<i2") and shape Megatron
-// gives it, so an array can be written as a .npy file that compares byte for
+// a numpy dtype string ("|u1", "<u2", "<i2", "<i4", "<u4", "<i8") and a
+// shape, so an array can be written as a .npy file that compares byte for
 // byte with Megatron's. Storage is io::NpyArray (descr, shape, bytes).
+// Index folders keep some arrays narrower than Megatron does (a blend over
+// 14 corpora needs one byte per sample, not eight); convert_index_array
+// widens them to Megatron's dtype on export.
 
 #include <cstdint>
 #include <span>
@@ -15,7 +18,9 @@ namespace borealis::data {
 
 template <typename T>
 constexpr const char* npy_descr() {
-  if constexpr (std::is_same_v<T, std::int16_t>) return "<i2";
+  if constexpr (std::is_same_v<T, std::uint8_t>) return "|u1";
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return "<u2";
+  else if constexpr (std::is_same_v<T, std::int16_t>) return "<i2";
   else if constexpr (std::is_same_v<T, std::int32_t>) return "<i4";
   else if constexpr (std::is_same_v<T, std::uint32_t>) return "<u4";
   else if constexpr (std::is_same_v<T, std::int64_t>) return "<i8";
@@ -41,7 +46,31 @@ std::span<const T> elements(const io::NpyArray& a) {
   return {reinterpret_cast<const T*>(bytes.data()), bytes.size() / sizeof(T)};
 }
 
+[[noreturn]] void throw_unknown_index_dtype(const std::string& descr);
+
+// Calls f.template operator()<T>() with the element type of `descr` (one of
+// the dtypes above); throws for any other.
+template <typename F>
+decltype(auto) visit_index_type(const std::string& descr, F&& f) {
+  if (descr == "|u1") return f.template operator()<std::uint8_t>();
+  if (descr == "<u2") return f.template operator()<std::uint16_t>();
+  if (descr == "<i2") return f.template operator()<std::int16_t>();
+  if (descr == "<i4") return f.template operator()<std::int32_t>();
+  if (descr == "<u4") return f.template operator()<std::uint32_t>();
+  if (descr == "<i8") return f.template operator()<std::int64_t>();
+  throw_unknown_index_dtype(descr);
+}
+
+std::size_t index_item_size(const std::string& descr);
+
 // Element i of an integer index array of any of the dtypes above.
 std::int64_t index_value(const io::NpyArray& a, std::uint64_t i);
+
+// `a` with its elements converted to `descr` (a copy; the same array if the
+// dtype already matches).
+io::NpyArray convert_index_array(const io::NpyArray& a, const std::string& descr);
+
+// The narrowest unsigned dtype holding every value below `bound`.
+const char* narrowest_index_dtype(std::uint64_t bound);
 
 }  // namespace borealis::data

