@@ -10,7 +10,12 @@
 // issue (measured on this machine type, one core): Megatron-LM ~0.2 s per
 // 1B tokens (~400 s at 2T, ~65 GB RSS for one 2T file); the AuroraGPT
 // per-file flow ~23-25 min; its corpus flow ~5 min.
-// Usage: bench_index [BILLIONS_OF_TOKENS...]   (work files under $TMPDIR)
+// Usage: bench_index [BILLIONS_OF_TOKENS...]   (work files under $TMPDIR;
+// BENCH_INDEX_KEEP=1 keeps them, to rerun `borealis index build` by hand).
+// Each point's files stay until the end: on a file system without a journal
+// (this VM's ext4), creating files right after deleting thousands makes
+// every create scan past the recently deleted inodes, which measured up to
+// 1.8 ms per file -- a cost of the benchmark's own cleanup, not of a build.
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -22,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -159,6 +165,9 @@ int main(int argc, char** argv) {
     }
     list.close();
     const std::uint64_t samples = tokens / kSeqLength;
+    // The inputs just written are flushed first, so the build's one syncfs
+    // does not wait for them (a real run's inputs were written long before).
+    ::sync();
     const Run r = run({binary, "index", "build", "--flavor", "megatron-deepspeed", "--data-file-list",
                        (dir / "data_file_list.txt").string(), "--seq-length", std::to_string(kSeqLength),
                        "--num-samples", std::to_string(samples), "--shuffle-sample-in-corpus", "--out",
@@ -185,12 +194,12 @@ int main(int argc, char** argv) {
     last_cpu = r.cpu;
     last_rss = static_cast<double>(r.peak_rss_kb) / 1e6;
     last_written = written;
-    fs::remove_all(dir);
   }
   const double scale = 2e12 / last_tokens;
   fmt::print("linear extrapolation to 2T tokens: {:.0f} s wall ({:.0f} s of it waiting for the disk), {:.0f} s CPU, "
              "{:.1f} GB peak RSS, {:.0f} GB written (target: <= 30 s wall, <= 8 GB; Megatron-LM anchor ~400 s)\n",
              last_wall * scale, last_sync * scale, last_cpu * scale, last_rss * scale, last_written * scale / 1e9);
-  fs::remove_all(work);
+  if (std::getenv("BENCH_INDEX_KEEP") == nullptr) fs::remove_all(work);
+  else fmt::print("inputs kept in {} (BENCH_INDEX_KEEP)\n", work.string());
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "borealis/data/blend_schedule.h"
 #include "borealis/data/index_array.h"
+#include "borealis/data/indexed_dataset.h"
 #include "borealis/data/numpy_random.h"
 #include "borealis/data/numpy_sum.h"
 #include "borealis/io/read_file.h"
@@ -382,21 +383,25 @@ void export_npy(const BlendedIndex& index, const std::string& dir) {
     made[&c.dataset_index] = std::move(di);
     made[&c.dataset_sample_index] = std::move(dsi);
   }
+  // Megatron's full sample index, walked again from the kept rows.
+  for (const BlendedDataset& d : index.datasets) {
+    if (d.index.sample_index.element_count() == 0) continue;
+    const auto sizes = IndexedDataset::open(d.prefix).sequence_lengths();
+    made[&d.index.sample_index] = full_sample_index(d.index, sizes, d.options);
+  }
   for (const auto& [name, array] : index.arrays()) {
-    if (auto it = made.find(array); it != made.end()) {
-      write(name, it->second);
-      continue;
-    }
+    const io::NpyArray* source = array;
+    if (auto it = made.find(array); it != made.end()) source = &it->second;
     // Megatron's dtypes where ours are narrower: Megatron-DeepSpeed keeps
     // everything but doc_idx and shuffle_idx in int64; Megatron-LM's blend
     // is int16 + int64.
-    std::string want = array->descr;
+    std::string want = source->descr;
     const std::string file = std::filesystem::path(name).filename().string();
     if (mds && file != "doc_idx.npy" && !(name.starts_with("files/") && file == "shuffle_idx.npy")) want = "<i8";
     if (!mds && name == "dataset_index.npy") want = "<i2";
     if (!mds && name == "dataset_sample_index.npy") want = "<i8";
-    if (want == array->descr) write(name, *array);
-    else write(name, convert_index_array(*array, want));
+    if (want == source->descr) write(name, *source);
+    else write(name, convert_index_array(*source, want));
   }
 }
 

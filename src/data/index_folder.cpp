@@ -453,6 +453,10 @@ BlendedIndex open_index_folder(const std::string& dir) {
       ds.weight = d.at("weight");
       ds.requested = d.at("requested");
       ds.index.plan = plan_from_json(d.at("plan"));
+      ds.options.sequence_length = index.options.sequence_length;
+      ds.options.seed = index.options.seed;
+      ds.options.flavor = index.options.flavor;
+      ds.options.num_samples = ds.requested;
       ds.cache_entry = (root / d.at("entry").get<std::string>()).string();
       if (input_identity(ds.prefix) != d.at("input"))
         throw_file_error(index_path(ds.prefix), "changed since the index in {} was built; build it again", dir);

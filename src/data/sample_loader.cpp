@@ -23,10 +23,9 @@ void GptSampleLoader::sample(std::uint64_t k, std::vector<std::uint32_t>& out) c
   const GptIndex& g = index_.datasets[o.dataset].index;
   const IndexedDataset& ds = *datasets_[o.dataset];
   const auto p = static_cast<std::uint64_t>(index_value(g.shuffle_index, o.sample));
-  const auto d0 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p));
-  const auto o0 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p + 1));
-  const auto d1 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p + 2));
-  const auto o1 = static_cast<std::uint64_t>(index_value(g.sample_index, 2 * p + 3)) + 1;  // + the extra token
+  const SampleBounds b = bounds(o.dataset, p);
+  const std::uint64_t d0 = b.first.document, o0 = b.first.offset;
+  const std::uint64_t d1 = b.second.document, o1 = b.second.offset + 1;  // + the extra token
   const std::size_t before = out.size();
   visit_dtype(ds.dtype(), [&]<typename T>() {
     if constexpr (std::is_integral_v<T>) {
@@ -52,15 +51,22 @@ GptSampleLoader::Provenance GptSampleLoader::provenance(std::uint64_t k) const {
   const BlendedIndex::Origin o = index_.origin(k);
   const BlendedDataset& d = index_.datasets[o.dataset];
   const auto p = static_cast<std::uint64_t>(index_value(d.index.shuffle_index, o.sample));
+  const SampleBounds b = bounds(o.dataset, p);
   Provenance pv;
   pv.dataset = o.dataset;
   pv.prefix = d.prefix;
   pv.corpus = d.corpus;
   pv.dataset_sample = o.sample;
-  pv.document = static_cast<std::uint64_t>(
-      index_value(d.index.document_index, static_cast<std::uint64_t>(index_value(d.index.sample_index, 2 * p))));
-  pv.offset = static_cast<std::uint64_t>(index_value(d.index.sample_index, 2 * p + 1));
+  pv.document = static_cast<std::uint64_t>(index_value(d.index.document_index, b.first.document));
+  pv.offset = b.first.offset;
   return pv;
+}
+
+SampleBounds GptSampleLoader::bounds(std::size_t dataset, std::uint64_t sample) const {
+  const IndexedDataset& ds = *datasets_[dataset];
+  return sample_bounds(
+      index_.datasets[dataset].index, [&](std::uint64_t doc) { return std::int64_t{ds.sequence_length(doc)}; },
+      index_.datasets[dataset].options, sample);
 }
 
 PretrainingSampler::PretrainingSampler(std::uint64_t total_samples, std::uint64_t consumed_samples,

@@ -7,6 +7,14 @@
 // -ffp-contract=off, so no fused multiply-add changes a bit).
 // dataset_index[k] is that i, dataset_sample_index[k] its count before k.
 //
+// Like Megatron's loop, this looks at every dataset for every sample. Two
+// faster designs were measured and dropped: a kinetic tournament tree
+// (O(log datasets) per sample in theory) did 71 node updates per sample at
+// 2,419 datasets and was slower than this scan at every size, because the
+// leading datasets' error lines cross nearly every sample; an AVX2 branch-free
+// scan was no faster at 14 datasets, where the loop-carried chain through the
+// counts, not the arithmetic, sets the pace (about 25 ns per sample).
+//
 // The schedule is sequential but needs only one count per dataset, so
 // BlendScheduler hands it out in chunks: a blend of billions of samples is
 // written to disk without ever being held in memory.

@@ -43,6 +43,7 @@ class GptSampleLoader {
   Provenance provenance(std::uint64_t k) const;
 
  private:
+  SampleBounds bounds(std::size_t dataset, std::uint64_t sample) const;  // sample before the dataset's shuffle index
   BlendedIndex index_;
   std::vector<std::shared_ptr<IndexedDataset>> datasets_;
 };
