@@ -164,19 +164,19 @@ std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index) {
   // sample for a blend of up to 256 datasets or corpora, 32-bit counts.
   std::vector<ArrayLayout> out;
   if (index.blend_weights.empty()) return out;
-  out.push_back({narrowest_index_dtype(index.blend_weights.size()), {index.blend_size}});
-  out.push_back({narrowest_index_dtype(index.blend_size), {index.blend_size}});
+  out.push_back({narrowest_index_dtype(index.blend_weights.size()), {index.blend_size}, index.blend_weights.size()});
+  out.push_back({narrowest_index_dtype(index.blend_size), {index.blend_size}, index.blend_size});
   for (const BlendedCorpus& c : index.corpora) {
     if (index.options.blend_sample_in_corpus) {
       std::uint64_t largest = 0;
       for (std::size_t j : c.datasets) largest = std::max(largest, index.datasets[j].requested);
-      out.push_back({narrowest_index_dtype(c.datasets.size()), {c.samples}});
-      out.push_back({narrowest_index_dtype(largest), {c.samples}});
+      out.push_back({narrowest_index_dtype(c.datasets.size()), {c.samples}, c.datasets.size()});
+      out.push_back({narrowest_index_dtype(largest), {c.samples}, largest});
     } else {  // concatenated: nothing to store, BlendedCorpus::locate computes it
-      out.push_back({"|u1", {0}});
-      out.push_back({"|u1", {0}});
+      out.push_back({"|u1", {0}, 1});
+      out.push_back({"|u1", {0}, 1});
     }
-    out.push_back({narrowest_index_dtype(c.samples), {c.samples}});
+    out.push_back({narrowest_index_dtype(c.samples), {c.samples}, c.samples});
   }
   return out;
 }
@@ -367,9 +367,26 @@ void export_npy(const BlendedIndex& index, const std::string& dir) {
     std::filesystem::create_directories(path.parent_path());
     io::write_npy(path.string(), a.descr, a.shape, a.bytes().data(), a.bytes().size());
   };
-  // Concatenated corpora: Megatron-DeepSpeed's arrays, made here.
+  // What each array is in Megatron (ours may be narrower, packed or, for
+  // concatenated corpora and the sample index, partly not kept at all).
+  std::map<const io::NpyArray*, std::string> megatron;
   std::map<const io::NpyArray*, io::NpyArray> made;
+  for (const BlendedDataset& d : index.datasets) {
+    if (d.index.sample_index.element_count() == 0) continue;
+    const auto sizes = IndexedDataset::open(d.prefix).sequence_lengths();
+    const auto longest = sizes.empty() ? 0 : static_cast<std::uint64_t>(*std::max_element(sizes.begin(), sizes.end()));
+    const GptIndexDtypes dtypes = gpt_index_dtypes(d.index.plan, longest, index.options.flavor);
+    megatron[&d.index.document_index] = dtypes.document_index;
+    megatron[&d.index.sample_index] = dtypes.sample_index;
+    megatron[&d.index.shuffle_index] = dtypes.shuffle_index;
+    made[&d.index.sample_index] = full_sample_index(d.index, sizes, d.options);  // from the kept rows
+  }
+  if (index.dataset_index) {
+    megatron[&*index.dataset_index] = mds ? "<i8" : "<i2";
+    megatron[&*index.dataset_sample_index] = "<i8";
+  }
   for (const BlendedCorpus& c : index.corpora) {
+    megatron[&c.dataset_index] = megatron[&c.dataset_sample_index] = megatron[&c.shuffle_index] = "<i8";
     if (c.dataset_index.element_count() != 0 || c.samples == 0) continue;
     io::NpyArray di = make_index_array<std::int64_t>({c.samples}), dsi = make_index_array<std::int64_t>({c.samples});
     auto f = elements<std::int64_t>(di), m = elements<std::int64_t>(dsi);
@@ -383,23 +400,10 @@ void export_npy(const BlendedIndex& index, const std::string& dir) {
     made[&c.dataset_index] = std::move(di);
     made[&c.dataset_sample_index] = std::move(dsi);
   }
-  // Megatron's full sample index, walked again from the kept rows.
-  for (const BlendedDataset& d : index.datasets) {
-    if (d.index.sample_index.element_count() == 0) continue;
-    const auto sizes = IndexedDataset::open(d.prefix).sequence_lengths();
-    made[&d.index.sample_index] = full_sample_index(d.index, sizes, d.options);
-  }
   for (const auto& [name, array] : index.arrays()) {
     const io::NpyArray* source = array;
     if (auto it = made.find(array); it != made.end()) source = &it->second;
-    // Megatron's dtypes where ours are narrower: Megatron-DeepSpeed keeps
-    // everything but doc_idx and shuffle_idx in int64; Megatron-LM's blend
-    // is int16 + int64.
-    std::string want = source->descr;
-    const std::string file = std::filesystem::path(name).filename().string();
-    if (mds && file != "doc_idx.npy" && !(name.starts_with("files/") && file == "shuffle_idx.npy")) want = "<i8";
-    if (!mds && name == "dataset_index.npy") want = "<i2";
-    if (!mds && name == "dataset_sample_index.npy") want = "<i8";
+    const std::string& want = megatron.at(array);
     if (want == source->descr) write(name, *source);
     else write(name, convert_index_array(*source, want));
   }

@@ -237,52 +237,19 @@ io::NpyArray full_sample_index(const GptIndex& index, std::span<const std::int32
                                const GptIndexOptions& options) {
   const auto L = static_cast<std::int64_t>(options.sequence_length);
   const std::int64_t x = options.add_extra_token ? 1 : 0;
-  return visit_index_type(index.document_index.descr, [&]<typename Doc>() {
-    return visit_index_type(index.sample_index.descr, [&]<typename T>() {
+  // Kept arrays may be packed (index folders): read the documents as int64 then.
+  const bool packed = packed_bits(index.document_index.descr) != 0;
+  const io::NpyArray unpacked = packed ? convert_index_array(index.document_index, "<i8") : io::NpyArray{};
+  const io::NpyArray& documents = packed ? unpacked : index.document_index;
+  const auto longest = sizes.empty() ? 0 : static_cast<std::uint64_t>(*std::max_element(sizes.begin(), sizes.end()));
+  const std::string descr = gpt_index_dtypes(index.plan, longest, IndexFlavor::kMegatronLm).sample_index;
+  return visit_index_type(documents.descr, [&]<typename Doc>() {
+    return visit_index_type(descr, [&]<typename T>() {
       io::NpyArray out = make_index_array<T>({index.plan.samples + 1, 2});
-      fill_sample_index<1>(elements<T>(out), elements<Doc>(index.document_index), sizes, index.plan.samples, L, x);
+      fill_sample_index<1>(elements<T>(out), elements<Doc>(documents), sizes, index.plan.samples, L, x);
       return out;
     });
   });
-}
-
-void throw_unknown_index_dtype(const std::string& descr) {
-  throw Error(fmt::format("index array of unexpected dtype {}", descr));
-}
-
-std::size_t index_item_size(const std::string& descr) {
-  return visit_index_type(descr, []<typename T>() { return sizeof(T); });
-}
-
-std::int64_t index_value(const io::NpyArray& a, std::uint64_t i) {
-  return visit_index_type(a.descr, [&]<typename T>() { return static_cast<std::int64_t>(elements<T>(a)[i]); });
-}
-
-io::NpyArray convert_index_array(const io::NpyArray& a, const std::string& descr) {
-  if (a.descr == descr) {
-    io::NpyArray copy;
-    copy.descr = a.descr;
-    copy.shape = a.shape;
-    const auto bytes = a.bytes();
-    copy.data.assign(bytes.begin(), bytes.end());
-    return copy;
-  }
-  return visit_index_type(a.descr, [&]<typename From>() {
-    return visit_index_type(descr, [&]<typename To>() {
-      io::NpyArray out = make_index_array<To>(a.shape);
-      const auto from = elements<From>(a);
-      auto to = elements<To>(out);
-      for (std::size_t i = 0; i < from.size(); ++i) to[i] = static_cast<To>(from[i]);
-      return out;
-    });
-  });
-}
-
-const char* narrowest_index_dtype(std::uint64_t bound) {
-  if (bound <= 0x100) return "|u1";
-  if (bound <= 0x10000) return "<u2";
-  if (bound <= 0x100000000ull) return "<u4";
-  return "<i8";
 }
 
 }  // namespace borealis::data

@@ -100,22 +100,38 @@ bool ensure_entry(const fs::path& root, const std::string& name, const std::func
 class EntryFile : public ArraySink {
  public:
   // `widest_fields`: the entry's fields at their longest, to size the directory.
+  // Arrays with a bound are stored bit-packed (see index_array.h); writes
+  // bring them in their generated dtype, whole or in chunks of a multiple
+  // of 2^20 elements (so every chunk starts on a block boundary).
   EntryFile(const fs::path& path, std::vector<ArrayLayout> layout, const nlohmann::json& widest_fields)
       : path_(path.string()), writer_(path.string()), layout_(std::move(layout)) {
+    for (const ArrayLayout& l : layout_) stored_.push_back(l.bound > 0 ? packed_descr_for(l.bound) : l.descr);
     header_ = io::DirectFileWriter::round_up(directory(widest_fields).size() + 1);
     std::uint64_t at = header_;
-    for (const ArrayLayout& l : layout_) {
+    for (std::size_t i = 0; i < layout_.size(); ++i) {
+      std::uint64_t count = 1;
+      for (std::uint64_t d : layout_[i].shape) count *= d;
+      const std::uint64_t n = index_array_bytes(stored_[i], count);
       offset_.push_back(at);
-      item_.push_back(index_item_size(l.descr));
-      std::uint64_t n = item_.back();
-      for (std::uint64_t d : l.shape) n *= d;
       at = io::DirectFileWriter::round_up(at + n);
-      end_ = at - io::DirectFileWriter::round_up(n) + n;
+      end_ = offset_.back() + n;
     }
     if (layout_.empty()) end_ = header_;
   }
   void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
-    writer_.write_at(offset_[array] + at * item_[array], bytes);
+    const std::string& typed = layout_[array].descr;
+    const unsigned bits = packed_bits(stored_[array]);
+    if (bits == 0) {
+      if (stored_[array] != typed) throw_file_error(path_, "entry array stored as {} from {} (internal error)", stored_[array], typed);
+      writer_.write_at(offset_[array] + at * index_item_size(typed), bytes);
+      return;
+    }
+    const std::uint64_t n = bytes.size() / index_item_size(typed);
+    packed_.assign(static_cast<std::size_t>((n * bits + 63) / 64 * 8), std::byte{0});
+    pack_index_values(bytes, typed, bits, packed_);
+    if (at * bits % (8 * io::DirectFileWriter::kBlock) != 0)
+      throw_file_error(path_, "packed chunk at element {} is not block-aligned (internal error)", at);
+    writer_.write_at(offset_[array] + at * bits / 8, packed_);
   }
   void finish(const nlohmann::json& fields) {
     std::string text = directory(fields);
@@ -133,7 +149,7 @@ class EntryFile : public ArraySink {
     d["size"] = end_ == 0 ? std::numeric_limits<std::uint64_t>::max() : end_;
     d["arrays"] = nlohmann::json::array();
     for (std::size_t i = 0; i < layout_.size(); ++i)
-      d["arrays"].push_back({{"descr", layout_[i].descr},
+      d["arrays"].push_back({{"descr", stored_[i]},
                              {"shape", layout_[i].shape},
                              {"offset", offset_.empty() ? std::numeric_limits<std::uint64_t>::max() : offset_[i]}});
     return d.dump();
@@ -142,15 +158,21 @@ class EntryFile : public ArraySink {
   std::string path_;
   io::DirectFileWriter writer_;
   std::vector<ArrayLayout> layout_;
-  std::vector<std::uint64_t> offset_, item_;
+  std::vector<std::string> stored_;  // the dtype on disk: packed where a bound is known
+  std::vector<std::uint64_t> offset_;
+  std::vector<std::byte> packed_;
   std::uint64_t header_ = 0, end_ = 0;
 };
 
-ArrayLayout layout_of(const io::NpyArray& a) { return {a.descr, a.shape}; }
-
-void write_entry(const fs::path& path, const std::vector<const io::NpyArray*>& arrays, const nlohmann::json& fields) {
-  std::vector<ArrayLayout> layout;
-  for (const io::NpyArray* a : arrays) layout.push_back(layout_of(*a));
+// A dataset's GPT index, each array packed below its bound.
+void write_dataset_entry(const fs::path& path, const GptIndex& g, const nlohmann::json& fields) {
+  std::uint64_t sample_bound = 1;  // the kept sample rows are few: scan them
+  for (std::uint64_t i = 0; i < g.sample_index.element_count(); ++i)
+    sample_bound = std::max(sample_bound, static_cast<std::uint64_t>(index_value(g.sample_index, i)) + 1);
+  const std::vector<const io::NpyArray*> arrays = {&g.document_index, &g.sample_index, &g.shuffle_index};
+  const std::vector<ArrayLayout> layout = {{g.document_index.descr, g.document_index.shape, g.plan.documents},
+                                           {g.sample_index.descr, g.sample_index.shape, sample_bound},
+                                           {g.shuffle_index.descr, g.shuffle_index.shape, g.plan.samples}};
   EntryFile entry(path, layout, fields);
   for (std::size_t i = 0; i < arrays.size(); ++i) entry.write(i, 0, arrays[i]->bytes());
   entry.finish(fields);
@@ -190,7 +212,7 @@ std::vector<io::NpyArray> read_entry(const fs::path& path, std::size_t count, nl
       array.descr = a.at("descr");
       array.shape = a.at("shape").get<std::vector<std::uint64_t>>();
       const std::uint64_t offset = a.at("offset");
-      const std::uint64_t n = array.element_count() * index_item_size(array.descr);
+      const std::uint64_t n = index_array_bytes(array.descr, array.element_count());
       if (offset > file->size() || n > file->size() - offset) damaged("an array runs past the end");
       array.view = std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes + offset), static_cast<std::size_t>(n));
       array.owner = file;
@@ -354,7 +376,7 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
           BlendedDataset copy = d;
           build_dataset_arrays(copy, IndexedDataset::open(d.prefix).sequence_lengths());
           const GptIndex& g = copy.index;
-          write_entry(tmp, {&g.document_index, &g.sample_index, &g.shuffle_index}, {{"plan", plan_json(g.plan)}});
+          write_dataset_entry(tmp, g, {{"plan", plan_json(g.plan)}});
         });
         if (here) ++built;
         const std::size_t finished = ++done;

@@ -133,7 +133,10 @@ void run_build(const BuildOptions& opt) {
   b.rank = world.rank();
   b.world = world.size();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  b.threads = opt.threads > 0 ? opt.threads : std::max(1u, cores / static_cast<unsigned>(world.local_size()));
+  // Two builders per core: entries are written with O_DIRECT, so while one
+  // builder waits for the disk the other computes (measured on 2 cores at
+  // 200B tokens: 4 builders ~6.0 s, 2 builders 6.2-7.3 s, 6 no better).
+  b.threads = opt.threads > 0 ? opt.threads : std::max(1u, 2 * cores / static_cast<unsigned>(world.local_size()));
   util::ProgressLine progress("index build", sources.size(), "datasets");
   b.progress = [&](std::uint64_t done, std::uint64_t) { progress.update(done); };
   const auto start = std::chrono::steady_clock::now();
@@ -256,7 +259,7 @@ void add_index_command(CLI::App& app) {
   build->add_option("--out", build_opt->out, "Index folder (index.json + cached arrays)")->required();
   build->add_option("--export-npy", build_opt->export_npy,
                     "Also write every array as .npy under Megatron's names and layout, to compare with Megatron's");
-  build->add_option("--threads", build_opt->threads, "Datasets built at once (default: the cores, shared by ranks)");
+  build->add_option("--threads", build_opt->threads, "Datasets built at once (default: two per core, shared by the ranks on a node)");
   build->add_flag("--json", build_opt->json, "Print the summary as one JSON line");
   build->callback([build_opt] { run_build(*build_opt); });
 

@@ -118,8 +118,9 @@ void build_blend_arrays(BlendedIndex& index);
 // dataset_index and dataset_sample_index, then for each corpus its
 // dataset_index, dataset_sample_index and shuffle_index.
 struct ArrayLayout {
-  std::string descr;
+  std::string descr;                 // the dtype generated (and held in memory)
   std::vector<std::uint64_t> shape;
+  std::uint64_t bound = 0;           // every value is below it (0: unknown); index folders pack to its bits
 };
 std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index);
 // Receives the blend arrays chunk by chunk: `bytes` for array `array` (in

@@ -63,7 +63,7 @@ decltype(auto) visit_index_type(const std::string& descr, F&& f) {
 
 std::size_t index_item_size(const std::string& descr);
 
-// Element i of an integer index array of any of the dtypes above.
+// Element i of an integer index array of any of the dtypes above, or packed.
 std::int64_t index_value(const io::NpyArray& a, std::uint64_t i);
 
 // `a` with its elements converted to `descr` (a copy; the same array if the
@@ -72,5 +72,22 @@ io::NpyArray convert_index_array(const io::NpyArray& a, const std::string& descr
 
 // The narrowest unsigned dtype holding every value below `bound`.
 const char* narrowest_index_dtype(std::uint64_t bound);
+
+// Bit-packed arrays, the form index folders store: descr "bitsB", element i
+// in bits [i*B, (i+1)*B) of a little-endian bit stream, then one zero word
+// so any element is one unaligned 8-byte load. A file with 250,000
+// documents needs 18 bits per document_index entry, not 32; at AuroraGPT's
+// scale that roughly halves what the index folder writes (the disk, not
+// the cores, set the pace on the machines measured). index_value and
+// convert_index_array read them; only index folders write them.
+unsigned packed_bits(const std::string& descr);              // B, or 0 for a plain dtype
+std::string packed_descr_for(std::uint64_t bound);           // "bitsB" for values below bound ("<i8" past 57 bits)
+std::uint64_t index_array_bytes(const std::string& descr, std::uint64_t count);  // payload size, plain or packed
+// Packs typed little-endian values (of `typed_descr`) into `out`, which
+// holds at least ceil(n * bits / 64) words; starts at bit 0 of out.
+void pack_index_values(std::span<const std::byte> typed, const std::string& typed_descr, unsigned bits,
+                       std::span<std::byte> out);
+// `a` packed for values below `bound` (a copy).
+io::NpyArray pack_index_array(const io::NpyArray& a, std::uint64_t bound);
 
 }  // namespace borealis::data
