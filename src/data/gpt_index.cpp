@@ -67,17 +67,30 @@ void fill_sample_index(std::span<T> out, std::span<const Doc> documents, std::sp
   std::int64_t t = length + extra - 1;  // stream token of boundary s
   std::int64_t start = 0;               // stream token where document position d starts
   constexpr std::uint64_t kAhead = 16;  // sizes[] is read in shuffled order: fetch it early
+  T unkept[2];  // where a row goes that is not kept
   for (std::uint64_t d = 0; d < documents.size(); ++d) {
     if (d + kAhead < documents.size()) __builtin_prefetch(&sizes[static_cast<std::size_t>(documents[d + kAhead])]);
     const std::int64_t end = start + sizes[static_cast<std::size_t>(documents[d])];
-    while (t < end) {
-      if (s % stride == 0) {
-        out[2 * (s / stride)] = static_cast<T>(d);
-        out[2 * (s / stride) + 1] = static_cast<T>(t - start + 1 - extra);
+    if (end - t <= length) {
+      // No boundary or one (the common case): decided without a branch,
+      // which would mispredict about every other document.
+      const bool here = t < end;
+      T* row = here && s % stride == 0 ? &out[2 * (s / stride)] : unkept;
+      row[0] = static_cast<T>(d);
+      row[1] = static_cast<T>(t - start + 1 - extra);
+      if (here && s == samples) return;
+      s += here;
+      t += here ? length : 0;
+    } else {
+      while (t < end) {
+        if (s % stride == 0) {
+          out[2 * (s / stride)] = static_cast<T>(d);
+          out[2 * (s / stride) + 1] = static_cast<T>(t - start + 1 - extra);
+        }
+        if (s == samples) return;
+        ++s;
+        t += length;
       }
-      if (s == samples) return;
-      ++s;
-      t += length;
     }
     start = end;
   }

@@ -55,24 +55,22 @@ void pack_index_values(std::span<const std::byte> typed, const std::string& type
   visit_index_type(typed_descr, [&]<typename T>() {
     const std::size_t n = typed.size() / sizeof(T);
     if (out.size() < (n * bits + 63) / 64 * 8) throw Error("pack_index_values: output too small (internal error)");
-    const std::uint64_t limit = std::uint64_t{1} << bits;
-    std::uint64_t acc = 0, w = 0;
+    const T* values = reinterpret_cast<const T*>(typed.data());  // index arrays are aligned for their type
+    std::uint64_t acc = 0, w = 0, wide = 0;
     unsigned filled = 0;
-    auto put = [&](std::uint64_t word) { std::memcpy(out.data() + 8 * w++, &word, 8); };
     for (std::size_t i = 0; i < n; ++i) {
-      T t;
-      std::memcpy(&t, typed.data() + i * sizeof(T), sizeof t);
-      const auto v = static_cast<std::uint64_t>(t);
-      if (v >= limit) throw Error(fmt::format("index value {} does not fit {} bits (internal error)", v, bits));
+      const auto v = static_cast<std::uint64_t>(values[i]);
+      wide |= v;
       acc |= v << filled;
       filled += bits;
       if (filled >= 64) {
-        put(acc);
+        std::memcpy(out.data() + 8 * w++, &acc, 8);
         filled -= 64;
         acc = filled != 0 ? v >> (bits - filled) : 0;
       }
     }
-    if (filled != 0) put(acc);
+    if (filled != 0) std::memcpy(out.data() + 8 * w, &acc, 8);
+    if (wide >> bits != 0) throw Error(fmt::format("an index value does not fit {} bits (internal error)", bits));
   });
 }
 

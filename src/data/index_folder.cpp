@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include <fmt/format.h>
@@ -166,9 +167,11 @@ class EntryFile : public ArraySink {
 
 // A dataset's GPT index, each array packed below its bound.
 void write_dataset_entry(const fs::path& path, const GptIndex& g, const nlohmann::json& fields) {
-  std::uint64_t sample_bound = 1;  // the kept sample rows are few: scan them
-  for (std::uint64_t i = 0; i < g.sample_index.element_count(); ++i)
-    sample_bound = std::max(sample_bound, static_cast<std::uint64_t>(index_value(g.sample_index, i)) + 1);
+  const std::uint64_t sample_bound = visit_index_type(g.sample_index.descr, [&]<typename T>() {
+    std::uint64_t largest = 0;  // the kept sample rows are few: scan them
+    for (T v : elements<T>(g.sample_index)) largest = std::max(largest, static_cast<std::uint64_t>(v));
+    return largest + 1;
+  });
   const std::vector<const io::NpyArray*> arrays = {&g.document_index, &g.sample_index, &g.shuffle_index};
   const std::vector<ArrayLayout> layout = {{g.document_index.descr, g.document_index.shape, g.plan.documents},
                                            {g.sample_index.descr, g.sample_index.shape, sample_bound},
@@ -359,8 +362,16 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < index.datasets.size(); ++i) keys.push_back(dataset_key(index.datasets[i], identities[i]));
 
-  // Datasets: each thread (and rank) starts at its own place in the list.
+  // Datasets, largest first (so no big one is left to run alone at the
+  // end); each rank starts at its own place in that order.
   const std::size_t n = index.datasets.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto work_of = [&](std::size_t i) {
+    const GptIndexPlan& p = index.datasets[i].index.plan;
+    return p.documents * p.epochs + p.samples;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return work_of(a) > work_of(b); });
   std::atomic<std::size_t> next{0}, done{0}, built{0};
   std::mutex failure_mutex, progress_mutex;
   std::exception_ptr failure, blend_failure;
@@ -369,7 +380,7 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   auto work = [&] {
     for (std::size_t t; (t = next.fetch_add(1)) < n;) {
       if (failure) return;
-      const std::size_t i = (start + t) % n;
+      const std::size_t i = order[(start + t) % n];
       try {
         BlendedDataset& d = index.datasets[i];
         const bool here = ensure_entry(root / "datasets", keys[i] + ".gpt", [&](const fs::path& tmp) {

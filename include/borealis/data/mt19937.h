@@ -27,6 +27,16 @@ class Mt19937 {
     return output_[next_++];
   }
 
+  // numpy's random_interval(max) for max = first, first - 1, ...,
+  // first - count + 1 (first < 2^32, 1 <= count <= first): the draws of a
+  // Fisher-Yates shuffle, in order. Testing each word as it comes is a
+  // chain of dependent steps with a branch that mispredicts on about a
+  // third of the words; instead, 64 words at a time are marked at once
+  // (masked value <= the current bound) and the draws jump from mark to
+  // mark. The bound only falls, so a word marked for a larger bound is
+  // checked again when it is reached: every draw is numpy's.
+  void descending_intervals(std::uint32_t first, std::size_t count, std::uint32_t* out);
+
   // The first of the next outputs whose `mask`ed value is <= max, masked;
   // the outputs before it are used up. This is numpy's rejection loop for
   // bounded integers; it tests four words at once, so the unpredictable
