@@ -10,6 +10,8 @@
 // issue (measured on this machine type, one core): Megatron-LM ~0.2 s per
 // 1B tokens (~400 s at 2T, ~65 GB RSS for one 2T file); the AuroraGPT
 // per-file flow ~23-25 min; its corpus flow ~5 min.
+// Then it times GptSampleLoader reading the largest index's first 200,000
+// global samples (the .bin files are sparse, so this is the lookup cost).
 // Usage: bench_index [BILLIONS_OF_TOKENS...]   (work files under $TMPDIR;
 // BENCH_INDEX_KEEP=1 keeps them, to rerun `borealis index build` by hand).
 // Each point's files stay until the end: on a file system without a journal
@@ -38,6 +40,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "borealis/data/sample_loader.h"
 
 extern char** environ;
 
@@ -194,6 +198,28 @@ int main(int argc, char** argv) {
     last_cpu = r.cpu;
     last_rss = static_cast<double>(r.peak_rss_kb) / 1e6;
     last_written = written;
+  }
+  // The loader on the largest index: global samples in the order training
+  // reads them (the blend is already shuffled), timed after opening.
+  {
+    const fs::path dir = work / fmt::format("{}B", billions.back()) / "index";
+    const auto open_start = std::chrono::steady_clock::now();
+    const auto loader = borealis::data::GptSampleLoader::open(dir.string());
+    const double open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - open_start).count();
+    std::vector<std::uint32_t> tokens;
+    const std::uint64_t count = std::min<std::uint64_t>(loader.size(), 200000);
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t sum = 0;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      tokens.clear();
+      loader.sample(k, tokens);
+      sum += tokens.size();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print("loader on the {}B index: opened in {:.2f} s; {} samples of {} tokens in {:.2f} s = {:.0f} samples/s "
+               "({:.1f} us each, sparse .bin: index lookups and copies only)\n",
+               billions.back(), open_seconds, count, sum / count, seconds, static_cast<double>(count) / seconds,
+               seconds / static_cast<double>(count) * 1e6);
   }
   const double scale = 2e12 / last_tokens;
   fmt::print("linear extrapolation to 2T tokens: {:.0f} s wall ({:.0f} s of it waiting for the disk), {:.0f} s CPU, "

@@ -14,6 +14,10 @@ GptSampleLoader GptSampleLoader::open(const std::string& dir) {
   for (std::size_t i = 0; i < loader.index_.datasets.size(); ++i) {
     load_dataset_arrays(dir, loader.index_, i);
     loader.datasets_.push_back(std::make_shared<IndexedDataset>(IndexedDataset::open(loader.index_.datasets[i].prefix)));
+    // Samples are read in shuffled order: without this hint every page
+    // fault reads ahead (and, for a sparse file, zero-fills) 128 KB or more
+    // for an 8 KB sample -- measured 1.9 ms per sample instead of microseconds.
+    loader.datasets_.back()->data_file().advise_random();
   }
   return loader;
 }
@@ -35,7 +39,10 @@ void GptSampleLoader::sample(std::uint64_t k, std::vector<std::uint32_t>& out) c
         const std::uint64_t begin = d == d0 ? o0 : 0, end = d == d1 ? o1 : tokens.size();
         if (begin > end || end > tokens.size())
           throw_file_error(data_path(ds.prefix()), "document {} is shorter than the index says; was it rewritten?", doc);
-        for (std::uint64_t t = begin; t < end; ++t) out.push_back(static_cast<std::uint32_t>(tokens[t]));
+        const std::size_t at = out.size();
+        out.resize(at + static_cast<std::size_t>(end - begin));
+        std::copy(tokens.begin() + static_cast<std::ptrdiff_t>(begin), tokens.begin() + static_cast<std::ptrdiff_t>(end),
+                  out.begin() + static_cast<std::ptrdiff_t>(at));
       }
     } else {
       throw_file_error(data_path(ds.prefix()), "holds {} values, not token ids", dtype_name(ds.dtype()));
