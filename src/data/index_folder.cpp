@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kFormat = 3;  // 3: narrow blend arrays; entries with a directory and 4096-aligned arrays
+constexpr int kFormat = 3;  // 3: entries with a JSON directory and 4096-aligned, bit-packed arrays
 
 std::string hash_hex(const std::string& text) {
   const XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
