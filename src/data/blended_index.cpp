@@ -161,7 +161,8 @@ BlendedIndex plan_blended_index(const std::vector<BlendSource>& sources,
 
 std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index) {
   // Narrower than Megatron's dtypes (export_npy widens them): one byte per
-  // sample for a blend of up to 256 datasets or corpora, 32-bit counts.
+  // sample for a blend of up to 256 datasets or corpora, 32-bit counts; each
+  // with its bound, below which an index folder bit-packs it.
   std::vector<ArrayLayout> out;
   if (index.blend_weights.empty()) return out;
   out.push_back({narrowest_index_dtype(index.blend_weights.size()), {index.blend_size}, index.blend_weights.size()});
@@ -172,7 +173,7 @@ std::vector<ArrayLayout> blend_array_layout(const BlendedIndex& index) {
       for (std::size_t j : c.datasets) largest = std::max(largest, index.datasets[j].requested);
       out.push_back({narrowest_index_dtype(c.datasets.size()), {c.samples}, c.datasets.size()});
       out.push_back({narrowest_index_dtype(largest), {c.samples}, largest});
-    } else {  // concatenated: nothing to store, BlendedCorpus::locate computes it
+    } else {  // concatenated: nothing to store, origin() finds the file from BlendedCorpus::starts
       out.push_back({"|u1", {0}, 1});
       out.push_back({"|u1", {0}, 1});
     }

@@ -74,7 +74,9 @@ struct BlendedIndex {
   std::vector<BlendedDataset> datasets;
   std::vector<BlendedCorpus> corpora;  // Megatron-DeepSpeed only
   // The top-level blend (absent for a single unweighted Megatron-LM dataset):
-  // over datasets (Megatron-LM, <i2/<i8) or corpora (Megatron-DeepSpeed, <i8/<i8).
+  // over datasets (Megatron-LM) or corpora (Megatron-DeepSpeed), in the
+  // narrowest dtypes (packed in an index folder); Megatron's are <i2/<i8
+  // and <i8/<i8, which export_npy writes.
   std::optional<io::NpyArray> dataset_index, dataset_sample_index;
   // What the top-level schedule is computed from (empty: no blend).
   std::vector<double> blend_weights;

@@ -5,9 +5,16 @@
 //   DIR/index.json                  what the index is (options, inputs with
 //                                   their identity, each dataset's plan and
 //                                   entry, the blend entry), written last
-//   DIR/datasets/<key>/*.npy        one GPT index per dataset (Megatron's
-//                                   three arrays) + plan.json
-//   DIR/blends/<key>/*.npy          the top-level blend (and corpus) arrays
+//   DIR/datasets/<key>.gpt          one GPT index per dataset + its plan
+//   DIR/blends/<key>.blend          the top-level blend (and corpus) arrays
+//                                   + realised counts
+//   DIR/<kind>/locks/NN.lock        64 striped lock files
+//
+// An entry file starts with a JSON directory (format, size, each array's
+// dtype, shape and offset) and holds its arrays bit-packed at 4096-aligned
+// offsets, written with O_DIRECT; see docs/index.md. They are smaller than
+// Megatron's arrays (every 16th sample_index row, no arrays for
+// concatenated corpora); export_npy rebuilds Megatron's.
 //
 // A dataset's key hashes everything its arrays depend on -- the .idx and
 // .bin identity (path, size, mtime) and the .idx header bytes, sequence
@@ -17,11 +24,11 @@
 // do not change. The blend key hashes the dataset keys, weights and sizes.
 //
 // Entries are built under a temporary name and renamed into place, each
-// under an exclusive flock on DIR/<kind>/<key>.lock: concurrent builders
-// (threads, processes, MPI ranks on a shared file system with flock
-// support) wait for each other, never read half-written arrays and never
-// build the same entry twice. A crash leaves only a temporary folder, which
-// the next builder of that entry removes.
+// under an exclusive flock on one of the striped lock files: concurrent
+// builders (threads, processes, MPI ranks on a shared file system with
+// flock support) wait for each other, never read half-written arrays and
+// never build the same entry twice. A crash leaves only a temporary file,
+// which the next builder of that entry overwrites.
 
 #include <cstdint>
 #include <functional>
