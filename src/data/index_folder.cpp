@@ -412,15 +412,20 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
     if (!blend.empty())
       blender = std::jthread([&] {
         try {
+          auto t0 = std::chrono::steady_clock::now();
           blend_here = ensure_entry(root / "blends", blend + ".blend",
                                     [&](const fs::path& tmp) { write_blend_entry(index, tmp); });
+          if (getenv("BTRACE")) fprintf(stderr, "blend thread %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         } catch (...) {
           blend_failure = std::current_exception();
         }
       });
     std::vector<std::jthread> threads;
+    auto t0 = std::chrono::steady_clock::now();
     for (unsigned t = 1; t < std::max(1u, build.threads); ++t) threads.emplace_back(work);
     work();
+    for (auto& t : threads) t.join();
+    if (getenv("BTRACE")) fprintf(stderr, "datasets %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }  // all joined here
   if (failure) std::rethrow_exception(failure);
   if (blend_failure) std::rethrow_exception(blend_failure);
