@@ -214,37 +214,44 @@ std::vector<std::uint64_t> write_schedule(std::span<const double> weights, std::
 
 }  // namespace
 
-std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink) {
+std::vector<std::uint64_t> generate_blend_schedule(const BlendedIndex& index, ArraySink& sink) {
   if (index.blend_weights.empty()) return {};  // a single unweighted dataset: no blend
-  const auto layout = blend_array_layout(index);
-  const auto counts = write_schedule(index.blend_weights, index.blend_size, sink, 0, layout);
+  const auto counts = write_schedule(index.blend_weights, index.blend_size, sink, 0, blend_array_layout(index));
   if (index.options.flavor == IndexFlavor::kMegatronLm) {
     for (std::size_t i = 0; i < index.datasets.size(); ++i) {
       if (counts[i] > index.datasets[i].index.plan.samples)
         throw Error(fmt::format("{}: the blend takes {} samples but the dataset has {}", index.datasets[i].prefix,
                                 counts[i], index.datasets[i].index.plan.samples));
     }
-    return counts;
   }
+  return counts;
+}
+
+void generate_corpus_arrays(const BlendedIndex& index, std::size_t k, ArraySink& sink) {
+  const auto layout = blend_array_layout(index);
   const BlendOptions& o = index.options;
-  for (std::size_t k = 0; k < index.corpora.size(); ++k) {
-    const BlendedCorpus& c = index.corpora[k];
-    const std::size_t first = 2 + 3 * k;
-    if (o.blend_sample_in_corpus) {
-      std::vector<double> within;  // n_j / n_c, not normalised again (as upstream)
-      for (std::size_t j : c.datasets)
-        within.push_back(static_cast<double>(index.datasets[j].requested) / static_cast<double>(c.samples));
-      write_schedule(within, c.samples, sink, first, layout);
-    }
-    visit_index_type(layout[first + 2].descr, [&]<typename T>() {
-      std::vector<T> shuffle(c.samples);
-      for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<T>(i);
-      // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora
-      // get equal permutations. (The permutation does not depend on the dtype.)
-      if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(std::span<T>(shuffle));
-      sink.write(first + 2, 0, as_bytes_of(shuffle, shuffle.size()));
-    });
+  const BlendedCorpus& c = index.corpora.at(k);
+  const std::size_t first = 2 + 3 * k;
+  if (o.blend_sample_in_corpus) {
+    std::vector<double> within;  // n_j / n_c, not normalised again (as upstream)
+    for (std::size_t j : c.datasets)
+      within.push_back(static_cast<double>(index.datasets[j].requested) / static_cast<double>(c.samples));
+    write_schedule(within, c.samples, sink, first, layout);
   }
+  visit_index_type(layout[first + 2].descr, [&]<typename T>() {
+    std::vector<T> shuffle(c.samples);
+    for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<T>(i);
+    // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora
+    // get equal permutations. (The permutation does not depend on the dtype.)
+    if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(std::span<T>(shuffle));
+    sink.write(first + 2, 0, as_bytes_of(shuffle, shuffle.size()));
+  });
+}
+
+std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink) {
+  const auto counts = generate_blend_schedule(index, sink);
+  if (index.options.flavor == IndexFlavor::kMegatronDeepSpeed && !index.blend_weights.empty())
+    for (std::size_t k = 0; k < index.corpora.size(); ++k) generate_corpus_arrays(index, k, sink);
   return counts;
 }
 

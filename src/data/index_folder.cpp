@@ -119,6 +119,7 @@ class EntryFile : public ArraySink {
     }
     if (layout_.empty()) end_ = header_;
   }
+  // Safe to call from several threads at once for different arrays or chunks.
   void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
     const std::string& typed = layout_[array].descr;
     const unsigned bits = packed_bits(stored_[array]);
@@ -128,11 +129,24 @@ class EntryFile : public ArraySink {
       return;
     }
     const std::uint64_t n = bytes.size() / index_item_size(typed);
-    packed_.assign(static_cast<std::size_t>((n * bits + 63) / 64 * 8), std::byte{0});
-    pack_index_values(bytes, typed, bits, packed_);
+    const auto packed_bytes = static_cast<std::size_t>((n * bits + 63) / 64 * 8);
+    const auto padded = static_cast<std::size_t>(io::DirectFileWriter::round_up(packed_bytes));
+    // Packed into a block-aligned buffer of this thread's, so the writer
+    // sends it to the disk in place, and several threads can write at once.
+    thread_local std::unique_ptr<std::byte, void (*)(void*)> buffer(nullptr, std::free);
+    thread_local std::size_t capacity = 0;
+    if (capacity < padded) {
+      void* p = nullptr;
+      if (::posix_memalign(&p, io::DirectFileWriter::kBlock, padded) != 0) throw Error("out of memory for packing");
+      buffer.reset(static_cast<std::byte*>(p));
+      capacity = padded;
+    }
+    const std::span<std::byte> out(buffer.get(), padded);
+    std::memset(out.data() + packed_bytes, 0, padded - packed_bytes);
+    pack_index_values(bytes, typed, bits, out.first(packed_bytes));
     if (at * bits % (8 * io::DirectFileWriter::kBlock) != 0)
       throw_file_error(path_, "packed chunk at element {} is not block-aligned (internal error)", at);
-    writer_.write_at(offset_[array] + at * bits / 8, packed_);
+    writer_.write_at(offset_[array] + at * bits / 8, out);
   }
   void finish(const nlohmann::json& fields) {
     std::string text = directory(fields);
@@ -161,7 +175,6 @@ class EntryFile : public ArraySink {
   std::vector<ArrayLayout> layout_;
   std::vector<std::string> stored_;  // the dtype on disk: packed where a bound is known
   std::vector<std::uint64_t> offset_;
-  std::vector<std::byte> packed_;
   std::uint64_t header_ = 0, end_ = 0;
 };
 
@@ -181,14 +194,70 @@ void write_dataset_entry(const fs::path& path, const GptIndex& g, const nlohmann
   entry.finish(fields);
 }
 
+// The corpus arrays of a blend being built (Megatron-DeepSpeed: each
+// corpus's shuffle, and its schedule when blended), handed out to the
+// dataset workers: a 2T-token build has 14 corpus shuffles of ~35 M samples,
+// ~20 s of work that would otherwise wait behind the top-level schedule on
+// one thread.
+class CorpusTasks {
+ public:
+  // Makes the tasks available; `sink` must outlive them (see wait()).
+  void publish(const BlendedIndex& index, EntryFile& sink) {
+    index_ = &index;
+    count_ = index.options.flavor == IndexFlavor::kMegatronDeepSpeed ? index.corpora.size() : 0;
+    sink_.store(&sink, std::memory_order_release);
+  }
+  // Builds one task if any is left; false if none.
+  bool take() {
+    EntryFile* sink = sink_.load(std::memory_order_acquire);
+    if (sink == nullptr) return false;
+    const std::size_t k = next_.fetch_add(1);
+    if (k >= count_) return false;
+    try {
+      generate_corpus_arrays(*index_, k, *sink);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+    }
+    finished_.fetch_add(1, std::memory_order_release);
+    return true;
+  }
+  // Takes what is left, then waits for the tasks other threads took.
+  void finish() {
+    while (take()) {
+    }
+    while (finished_.load(std::memory_order_acquire) < count_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  const BlendedIndex* index_ = nullptr;
+  std::size_t count_ = 0;
+  std::atomic<EntryFile*> sink_{nullptr};
+  std::atomic<std::size_t> next_{0}, finished_{0};
+  std::mutex mutex_;
+  std::exception_ptr failure_;
+};
+
 // The blend arrays streamed into an entry file chunk by chunk, so memory
-// stays one chunk (and one corpus shuffle).
-void write_blend_entry(const BlendedIndex& index, const fs::path& path) {
+// stays one chunk (and a corpus shuffle per thread): the top-level schedule
+// here, the corpus arrays by whichever threads take them.
+void write_blend_entry(const BlendedIndex& index, const fs::path& path, CorpusTasks& corpus_tasks) {
   const auto layout = blend_array_layout(index);
   const nlohmann::json widest = {
       {"counts", std::vector<std::uint64_t>(index.blend_weights.size(), std::numeric_limits<std::uint64_t>::max())}};
   EntryFile entry(path, layout, widest);
-  entry.finish({{"counts", generate_blend_arrays(index, entry)}});
+  corpus_tasks.publish(index, entry);
+  std::vector<std::uint64_t> counts;
+  std::exception_ptr failure;
+  try {
+    counts = generate_blend_schedule(index, entry);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  corpus_tasks.finish();  // even after a failure: no task may outlive `entry`
+  if (failure) std::rethrow_exception(failure);
+  entry.finish({{"counts", counts}});
 }
 
 // The `count` arrays of an entry file, as views of its memory map (pages are
@@ -377,9 +446,13 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   std::exception_ptr failure, blend_failure;
   const std::size_t start = n * static_cast<std::size_t>(std::max(0, build.rank)) /
                             static_cast<std::size_t>(std::max(1, build.world));
+  CorpusTasks corpus_tasks;
   auto work = [&] {
-    for (std::size_t t; (t = next.fetch_add(1)) < n;) {
+    for (;;) {
       if (failure) return;
+      if (corpus_tasks.take()) continue;  // the biggest pieces, first
+      const std::size_t t = next.fetch_add(1);
+      if (t >= n) break;
       const std::size_t i = order[(start + t) % n];
       try {
         BlendedDataset& d = index.datasets[i];
@@ -401,10 +474,12 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
         return;
       }
     }
+    while (corpus_tasks.take()) {
+    }
   };
   // The blend needs only the plans, so it is built alongside the datasets
-  // (its schedule is sequential; the datasets keep the other cores busy),
-  // once, by whoever takes its lock first.
+  // (its schedule is sequential; the datasets and the corpus arrays keep
+  // the other cores busy), once, by whoever takes its lock first.
   const std::string blend = index.blend_weights.empty() ? "" : blend_key(index, keys);
   bool blend_here = false;
   {
@@ -412,20 +487,15 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
     if (!blend.empty())
       blender = std::jthread([&] {
         try {
-          auto t0 = std::chrono::steady_clock::now();
           blend_here = ensure_entry(root / "blends", blend + ".blend",
-                                    [&](const fs::path& tmp) { write_blend_entry(index, tmp); });
-          if (getenv("BTRACE")) fprintf(stderr, "blend thread %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                                    [&](const fs::path& tmp) { write_blend_entry(index, tmp, corpus_tasks); });
         } catch (...) {
           blend_failure = std::current_exception();
         }
       });
     std::vector<std::jthread> threads;
-    auto t0 = std::chrono::steady_clock::now();
     for (unsigned t = 1; t < std::max(1u, build.threads); ++t) threads.emplace_back(work);
     work();
-    for (auto& t : threads) t.join();
-    if (getenv("BTRACE")) fprintf(stderr, "datasets %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }  // all joined here
   if (failure) std::rethrow_exception(failure);
   if (blend_failure) std::rethrow_exception(blend_failure);

@@ -1,5 +1,7 @@
 #include "borealis/io/direct_file_writer.h"
 
+#include <mutex>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -41,7 +43,8 @@ void DirectFileWriter::put(std::uint64_t offset, const std::byte* data, std::siz
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EINVAL && direct_) {
       // Accepted at open, refused at write (some file systems): go on buffered.
-      ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_DIRECT);
+      std::lock_guard<std::mutex> lock(staging_mutex_);
+      if (direct_) ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_DIRECT);
       direct_ = false;
       continue;
     }
@@ -55,6 +58,11 @@ void DirectFileWriter::put(std::uint64_t offset, const std::byte* data, std::siz
 void DirectFileWriter::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
   if (fd_ < 0) throw_file_error(path_, "written after it was finished");
   if (offset % kBlock != 0) throw_file_error(path_, "write at unaligned offset {} (internal error)", offset);
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % kBlock == 0 && bytes.size() % kBlock == 0) {
+    put(offset, bytes.data(), bytes.size());  // in place: no copy, no shared state
+    return;
+  }
+  std::lock_guard<std::mutex> lock(staging_mutex_);
   while (!bytes.empty()) {
     const std::size_t n = std::min(bytes.size(), kStaging);
     std::memcpy(buffer_.get(), bytes.data(), n);

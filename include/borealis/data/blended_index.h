@@ -138,6 +138,11 @@ class ArraySink {
 // Returns how many samples the top level takes from each of its datasets
 // (Megatron-LM) or corpora (Megatron-DeepSpeed).
 std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink);
+// The same in independent parts, for building them on different threads
+// (the sink must then take writes from several threads): the top-level
+// schedule, and each corpus's arrays (Megatron-DeepSpeed).
+std::vector<std::uint64_t> generate_blend_schedule(const BlendedIndex& index, ArraySink& sink);
+void generate_corpus_arrays(const BlendedIndex& index, std::size_t corpus, ArraySink& sink);
 void build_dataset_arrays(BlendedDataset& dataset, const std::vector<std::int32_t>& lengths);
 
 // Builds the index from each source's sequence lengths. `lengths[i]` are the

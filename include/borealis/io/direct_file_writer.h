@@ -11,11 +11,16 @@
 //
 // Writes start at block-aligned offsets and are padded with zeros to whole
 // blocks; the caller keeps them from overlapping, and finish() cuts the
-// file to its real size.
+// file to its real size. Bytes that start on a block boundary in memory and
+// are whole blocks are written in place (no copy), and such writes may come
+// from several threads at once; others are copied through one staging
+// buffer, a thread at a time.
 
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 
@@ -41,7 +46,8 @@ class DirectFileWriter {
 
   std::string path_;
   int fd_ = -1;
-  bool direct_ = false;
+  std::atomic<bool> direct_ = false;
+  std::mutex staging_mutex_;
   std::unique_ptr<std::byte, void (*)(void*)> buffer_;  // block-aligned staging area
 };
 
