@@ -1,7 +1,10 @@
 #include "borealis/io/direct_file_writer.h"
 
 #include <filesystem>
+#include <cstdlib>
+#include <memory>
 #include <numeric>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -43,6 +46,39 @@ TEST(DirectFileWriter, WritesAlignedRegionsAndCutsToSize) {
     check_regions(shm);
     std::filesystem::remove(shm);
   }
+}
+
+// Block-aligned buffers of whole blocks are written in place and may come
+// from several threads at once (the index build writes a blend's corpus
+// arrays so), alongside staged writes of unaligned ones.
+TEST(DirectFileWriter, ThreadsWriteAlignedAndStagedRegionsAtOnce) {
+  test::TempDir dir;
+  constexpr std::size_t kBlocks = 64, kThreads = 4;
+  const std::uint64_t block = DirectFileWriter::kBlock;
+  {
+    DirectFileWriter w(dir / "entry");
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        void* p = nullptr;
+        ASSERT_EQ(::posix_memalign(&p, block, block), 0);
+        std::unique_ptr<std::byte, void (*)(void*)> aligned(static_cast<std::byte*>(p), std::free);
+        std::vector<std::byte> unaligned(block + 1);
+        for (std::size_t b = t; b < kBlocks; b += kThreads) {
+          // Even blocks from an aligned buffer, odd ones staged from a vector at +1.
+          std::byte* data = b % 2 == 0 ? aligned.get() : unaligned.data() + 1;
+          for (std::size_t i = 0; i < block; ++i) data[i] = static_cast<std::byte>(b * 31 + i % 251);
+          w.write_at(b * block, std::span<const std::byte>(data, block));
+        }
+      });
+    for (auto& t : threads) t.join();
+    w.finish(kBlocks * block);
+  }
+  const std::vector<char> got = test::read_bytes(dir / "entry");
+  ASSERT_EQ(got.size(), kBlocks * block);
+  for (std::size_t b = 0; b < kBlocks; ++b)
+    for (std::size_t i = 0; i < block; ++i)
+      ASSERT_EQ(static_cast<std::byte>(got[b * block + i]), static_cast<std::byte>(b * 31 + i % 251)) << b << " " << i;
 }
 
 TEST(DirectFileWriter, RefusesUnalignedOffsetsAndUnwritableFolders) {
