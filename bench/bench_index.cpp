@@ -13,7 +13,12 @@
 // Then it times GptSampleLoader reading the largest index's first 200,000
 // global samples (the .bin files are sparse, so this is the lookup cost).
 // Usage: bench_index [BILLIONS_OF_TOKENS...]   (work files under $TMPDIR;
-// BENCH_INDEX_KEEP=1 keeps them, to rerun `borealis index build` by hand).
+// BENCH_INDEX_KEEP=1 keeps them, to rerun `borealis index build` by hand;
+// BENCH_INDEX_OUT=DIR writes the index folders there, e.g. /dev/shm to see
+// the build without the disk).
+// It first measures the output folder's write speed (1 GiB, O_DIRECT, then
+// fdatasync): a build that writes gigabytes cannot beat bytes / speed, and
+// at 2T on this VM's disk that floor is about as long as the computing.
 // Each point's files stay until the end: on a file system without a journal
 // (this VM's ext4), creating files right after deleting thousands makes
 // every create scan past the recently deleted inodes, which measured up to
@@ -34,7 +39,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +49,7 @@
 #include <fmt/format.h>
 
 #include "borealis/data/sample_loader.h"
+#include "borealis/io/direct_file_writer.h"
 
 extern char** environ;
 
@@ -87,6 +95,30 @@ std::uint64_t write_index(const std::string& prefix, std::uint64_t tokens, std::
   { std::ofstream bin(prefix + ".bin"); }
   fs::resize_file(prefix + ".bin", total * 2);
   return total;
+}
+
+// MB/s of writing 1 GiB to `path` as the build does (O_DIRECT where the
+// file system takes it, 4 MB at a time), made durable; the file is removed.
+double measure_write_speed(const fs::path& path) {
+  constexpr std::size_t kBuffer = std::size_t{4} << 20, kTotal = std::size_t{1} << 30;
+  void* p = nullptr;
+  if (::posix_memalign(&p, 4096, kBuffer) != 0) return 0;
+  std::unique_ptr<std::byte, void (*)(void*)> buffer(static_cast<std::byte*>(p), std::free);
+  for (std::size_t i = 0; i < kBuffer; ++i) buffer.get()[i] = static_cast<std::byte>(i * 2654435761u >> 24);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    borealis::io::DirectFileWriter w(path.string());
+    for (std::size_t at = 0; at < kTotal; at += kBuffer) w.write_at(at, std::span<const std::byte>(buffer.get(), kBuffer));
+    w.finish(kTotal);
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fs::remove(path);
+  return static_cast<double>(kTotal) / 1e6 / seconds;
 }
 
 std::uint64_t folder_bytes(const fs::path& dir) {
@@ -138,11 +170,16 @@ int main(int argc, char** argv) {
   if (billions.empty()) billions = {20, 100, 200};
   const fs::path work = fs::temp_directory_path() / fmt::format("borealis-bench-index-{}", ::getpid());
   const std::string binary = BOREALIS_BINARY;
+  const char* out_env = std::getenv("BENCH_INDEX_OUT");
+  const fs::path out_root = out_env != nullptr ? fs::path(out_env) / work.filename() : work;
+  fs::create_directories(out_root);
+  const double disk_mb_s = measure_write_speed(out_root / "write-speed-probe");
+  fmt::print("output folder {}: writes {:.0f} MB/s (1 GiB, O_DIRECT, then fdatasync)\n", out_root.string(), disk_mb_s);
   fmt::print("bench_index: {} files in {} corpora, seq length {}, ALCF Megatron-DeepSpeed flow, "
              "--shuffle-sample-in-corpus, {} threads\n",
              kFiles, kCorpora, kSeqLength, std::max(1u, std::thread::hardware_concurrency()));
-  fmt::print("{:>8} {:>11} {:>11} {:>8} {:>10} {:>8} {:>8} {:>10} {:>10}\n", "tokens", "samples", "docs", "wall s",
-             "disk wait", "cpu s", "sys s", "peak RSS", "written");
+  fmt::print("{:>8} {:>11} {:>11} {:>8} {:>10} {:>8} {:>8} {:>10} {:>10} {:>11}\n", "tokens", "samples", "docs", "wall s",
+             "disk wait", "cpu s", "sys s", "peak RSS", "written", "disk floor");
   double last_sync = 0;
   double last_tokens = 0, last_wall = 0, last_cpu = 0, last_rss = 0, last_written = 0;
   for (double b : billions) {
@@ -175,13 +212,13 @@ int main(int argc, char** argv) {
     const Run r = run({binary, "index", "build", "--flavor", "megatron-deepspeed", "--data-file-list",
                        (dir / "data_file_list.txt").string(), "--seq-length", std::to_string(kSeqLength),
                        "--num-samples", std::to_string(samples), "--shuffle-sample-in-corpus", "--out",
-                       (dir / "index").string(), "--json"},
+                       (out_root / fmt::format("{}B", b) / "index").string(), "--json"},
                        (dir / "summary.json").string());
     if (r.status != 0) {
       fmt::print(stderr, "index build failed (status {})\n", r.status);
       return 1;
     }
-    const double written = static_cast<double>(folder_bytes(dir / "index"));
+    const double written = static_cast<double>(folder_bytes(out_root / fmt::format("{}B", b) / "index"));
     double sync = 0;
     {
       std::ifstream summary(dir / "summary.json");
@@ -189,9 +226,9 @@ int main(int argc, char** argv) {
       const auto at = text.find("\"sync_seconds\":");
       if (at != std::string::npos) sync = std::atof(text.c_str() + at + 15);
     }
-    fmt::print("{:>7.0f}B {:>11} {:>11} {:>8.2f} {:>10.2f} {:>8.2f} {:>8.2f} {:>7.2f} GB {:>7.2f} GB\n",
+    fmt::print("{:>7.0f}B {:>11} {:>11} {:>8.2f} {:>10.2f} {:>8.2f} {:>8.2f} {:>7.2f} GB {:>7.2f} GB {:>9.2f} s\n",
                static_cast<double>(tokens) / 1e9, samples, docs, r.wall, sync, r.cpu, r.sys,
-               static_cast<double>(r.peak_rss_kb) / 1e6, written / 1e9);
+               static_cast<double>(r.peak_rss_kb) / 1e6, written / 1e9, written / 1e6 / disk_mb_s);
     last_sync = sync;
     last_tokens = static_cast<double>(tokens);
     last_wall = r.wall;
@@ -202,7 +239,7 @@ int main(int argc, char** argv) {
   // The loader on the largest index: global samples in the order training
   // reads them (the blend is already shuffled), timed after opening.
   {
-    const fs::path dir = work / fmt::format("{}B", billions.back()) / "index";
+    const fs::path dir = out_root / fmt::format("{}B", billions.back()) / "index";
     const auto open_start = std::chrono::steady_clock::now();
     const auto loader = borealis::data::GptSampleLoader::open(dir.string());
     const double open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - open_start).count();
@@ -223,8 +260,11 @@ int main(int argc, char** argv) {
   }
   const double scale = 2e12 / last_tokens;
   fmt::print("linear extrapolation to 2T tokens: {:.0f} s wall ({:.0f} s of it waiting for the disk), {:.0f} s CPU, "
-             "{:.1f} GB peak RSS, {:.0f} GB written (target: <= 30 s wall, <= 8 GB; Megatron-LM anchor ~400 s)\n",
+             "{:.1f} GB peak RSS, {:.1f} GB written (target: <= 30 s wall, <= 8 GB; Megatron-LM anchor ~400 s)\n",
              last_wall * scale, last_sync * scale, last_cpu * scale, last_rss * scale, last_written * scale / 1e9);
+  fmt::print("disk floor at 2T: writing {:.1f} GB at the measured {:.0f} MB/s takes at least {:.0f} s\n",
+             last_written * scale / 1e9, disk_mb_s, last_written * scale / 1e6 / disk_mb_s);
+  if (out_root != work) fs::remove_all(out_root);
   if (std::getenv("BENCH_INDEX_KEEP") == nullptr) fs::remove_all(work);
   else fmt::print("inputs kept in {} (BENCH_INDEX_KEEP)\n", work.string());
   return 0;
