@@ -1,12 +1,125 @@
 #include "borealis/data/blend_schedule.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "borealis/util/error.h"
 
 namespace borealis::data {
 
+namespace {
+
+constexpr std::uint64_t kWindow = 4096;      // samples between re-aims of the level
+constexpr std::uint64_t kBackOff = 16;       // windows of plain scanning after the filter did not pay
+constexpr std::uint64_t kHorizon = std::uint64_t{1} << 40;  // samples an error bound must cover
+
+bool later(const std::pair<std::uint64_t, std::uint32_t>& a, const std::pair<std::uint64_t, std::uint32_t>& b) {
+  return a.first > b.first;
+}
+
+}  // namespace
+
 BlendScheduler::BlendScheduler(std::span<const double> weights)
     : weights_(weights.begin(), weights.end()), count_(weights.size(), 0.0), counts_(weights.size(), 0) {
   if (weights_.empty()) throw Error("a blend needs at least one dataset");
+  filter_ = weights_.size() >= kFilterFrom;
+  if (filter_) {
+    double largest = 0;
+    for (double w : weights_) largest = std::max(largest, std::fabs(w));
+    // |computed error - exact error| <= 2^-52 (w k + |error|) for k up to the
+    // horizon; four times that, so a wake step is never late.
+    f_.tolerance = std::ldexp((largest + 1) * static_cast<double>(kHorizon) + static_cast<double>(weights_.size()) + 2, -50);
+    f_.window_end = kWindow;  // the first window scans, to see where winners are
+    f_.lowest = std::numeric_limits<double>::infinity();
+    f_.highest = -std::numeric_limits<double>::infinity();
+  }
+}
+
+// The first sample k (as max(k, 1)) at which dataset i's computed error
+// could reach the level: w_i k - count_i >= L - tolerance, rounded down and
+// one less, so it is never later than the truth.
+std::uint64_t BlendScheduler::wake_step(std::size_t i) const {
+  if (!(weights_[i] > 0)) return 0;  // never rising: always awake
+  const double x = (f_.level - f_.tolerance + count_[i]) / weights_[i];
+  const double t = std::floor(x - std::ldexp(std::fabs(x), -40) - 1);
+  if (t <= 0) return 0;
+  return t >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(t);
+}
+
+void BlendScheduler::set_level(double level) {
+  f_.on = true;
+  f_.level = level;
+  f_.awake.clear();
+  f_.asleep.clear();
+  const double kk = kk_of(k_);
+  for (std::size_t i = 0; i < weights_.size(); ++i) {
+    const std::uint64_t t = wake_step(i);
+    if (static_cast<double>(t) <= kk) f_.awake.push_back(static_cast<std::uint32_t>(i));
+    else f_.asleep.push_back({t, static_cast<std::uint32_t>(i)});
+  }
+  std::make_heap(f_.asleep.begin(), f_.asleep.end(), later);
+}
+
+std::size_t BlendScheduler::pick_filtered() {
+  f_.filtered = false;
+  if (!f_.on) return pick();
+  const double kk = kk_of(k_);
+  while (!f_.asleep.empty() && static_cast<double>(f_.asleep.front().first) <= kk) {
+    f_.awake.push_back(f_.asleep.front().second);
+    std::pop_heap(f_.asleep.begin(), f_.asleep.end(), later);
+    f_.asleep.pop_back();
+  }
+  f_.scanned += f_.awake.size();
+  double best_error = -std::numeric_limits<double>::infinity();
+  std::size_t best = 0, slot = 0;
+  for (std::size_t s = 0; s < f_.awake.size(); ++s) {
+    const std::size_t i = f_.awake[s];
+    const double error = weights_[i] * kk - count_[i];
+    if (error > best_error || (error == best_error && i < best)) {  // Megatron's tie rule: lowest index
+      best_error = error;
+      best = i;
+      slot = s;
+    }
+  }
+  if (best_error >= f_.level) {  // everything asleep is below the level: this is the winner
+    f_.filtered = true;
+    f_.winner_slot = slot;
+    return best;
+  }
+  return pick();  // the level was too high for this sample: lowered in counted_filtered()
+}
+
+void BlendScheduler::counted_filtered(std::size_t winner) {
+  const double won_at = weights_[winner] * kk_of(k_ - 1) - (count_[winner] - 1.0);
+  f_.lowest = std::min(f_.lowest, won_at);
+  f_.highest = std::max(f_.highest, won_at);
+  if (f_.on && f_.filtered) {  // the winner's error fell by one: back to sleep, unless still above the level
+    const std::uint64_t t = wake_step(winner);
+    if (static_cast<double>(t) > kk_of(k_)) {
+      f_.awake[f_.winner_slot] = f_.awake.back();
+      f_.awake.pop_back();
+      f_.asleep.push_back({t, static_cast<std::uint32_t>(winner)});
+      std::push_heap(f_.asleep.begin(), f_.asleep.end(), later);
+    }
+  } else if (f_.on) {
+    set_level(std::min(f_.level, won_at) - (f_.highest - f_.lowest) - 1e-9);
+  }
+  if (k_ < f_.window_end) return;
+  // Re-aim: the level half the winners' spread below the lowest winner of
+  // this window. If the awake set averaged over a quarter of the datasets
+  // (equal or few distinct weights), scan plainly for a while instead.
+  const bool paid = !f_.on || f_.scanned < kWindow * (weights_.size() / 4);
+  if (paid) {
+    set_level(f_.lowest - 0.5 * (f_.highest - f_.lowest) - 1e-9);
+    f_.window_end = k_ + kWindow;
+  } else {
+    f_.on = false;
+    f_.window_end = k_ + kWindow * kBackOff;
+  }
+  f_.scanned = 0;
+  f_.lowest = std::numeric_limits<double>::infinity();
+  f_.highest = -std::numeric_limits<double>::infinity();
 }
 
 BlendSchedule build_blend_schedule(std::span<const double> weights, std::uint64_t size) {

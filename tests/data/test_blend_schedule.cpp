@@ -68,5 +68,30 @@ TEST(BlendSchedule, ScanAndTreeAreMegatronsLoop) {
   expect_same(many, 60000, "2419 datasets");
 }
 
+// From 256 datasets the scheduler scans only those near the top (the level
+// filter), after a first window of 4,096 samples scanned in full; it falls
+// back to the full scan where the filter does not pay. Long enough runs to
+// cross many windows, level changes and back-offs.
+TEST(BlendSchedule, LevelFilterIsMegatronsLoop) {
+  std::mt19937_64 rng(12);
+  std::lognormal_distribution<double> size(0.0, 1.5);
+  for (const std::size_t k : {256, 700, 2419}) {
+    std::vector<double> w(k);
+    for (auto& x : w) x = size(rng);
+    expect_same(w, k < 1000 ? 300000 : 120000, std::to_string(k) + " lognormal");
+  }
+  expect_same(std::vector<double>(300, 1.0), 100000, "300 equal (ties every step; the filter backs off)");
+  std::vector<double> few(500);
+  for (auto& x : few) x = static_cast<double>(1 + rng() % 3);  // three distinct weights
+  expect_same(few, 100000, "500 with three weights");
+  std::vector<double> dominant(400, 1.0);
+  dominant[200] = 400.0;  // one dataset takes half
+  expect_same(dominant, 100000, "one dominant of 400");
+  std::vector<double> tiny(300);
+  for (auto& x : tiny) x = size(rng);
+  tiny[7] = 1e-12;  // wakes (almost) never
+  expect_same(tiny, 200000, "300 with a tiny weight");
+}
+
 }  // namespace
 }  // namespace borealis::data
