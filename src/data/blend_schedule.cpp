@@ -1,8 +1,10 @@
 #include "borealis/data/blend_schedule.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "borealis/util/error.h"
 
@@ -20,9 +22,26 @@ bool later(const std::pair<std::uint64_t, std::uint32_t>& a, const std::pair<std
 
 }  // namespace
 
-BlendScheduler::BlendScheduler(std::span<const double> weights)
-    : weights_(weights.begin(), weights.end()), count_(weights.size(), 0.0), counts_(weights.size(), 0) {
-  if (weights_.empty()) throw Error("a blend needs at least one dataset");
+BlendScheduler::BlendScheduler(std::span<const double> weights) : counts_(weights.size(), 0) {
+  if (weights.empty()) throw Error("a blend needs at least one dataset");
+  // Lines: one per distinct weight (bit for bit), in order of first appearance.
+  std::unordered_map<std::uint64_t, std::uint32_t> line_of;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const auto [it, fresh] = line_of.try_emplace(std::bit_cast<std::uint64_t>(weights[i]), static_cast<std::uint32_t>(weights_.size()));
+    if (fresh) {
+      weights_.push_back(weights[i]);
+      members_.emplace_back();
+    }
+    members_[it->second].push_back(static_cast<std::uint32_t>(i));
+  }
+  grouped_ = weights_.size() < weights.size();
+  if (grouped_) {
+    turn_.assign(weights_.size(), 0);
+    for (const auto& m : members_) candidate_.push_back(m.front());
+  } else {
+    members_.clear();
+  }
+  count_.assign(weights_.size(), 0.0);
   filter_ = weights_.size() >= kFilterFrom;
   if (filter_) {
     double largest = 0;
@@ -34,6 +53,38 @@ BlendScheduler::BlendScheduler(std::span<const double> weights)
     f_.lowest = std::numeric_limits<double>::infinity();
     f_.highest = -std::numeric_limits<double>::infinity();
   }
+}
+
+std::size_t BlendScheduler::scan() const {
+  if (!grouped_) return pick();
+  const double kk = kk_of(k_);
+  std::size_t best = 0;
+  double best_error = weights_[0] * kk - count_[0];
+  for (std::size_t i = 1; i < weights_.size(); ++i) {
+    const double error = weights_[i] * kk - count_[i];
+    if (error > best_error || (error == best_error && candidate_[i] < candidate_[best])) {
+      best = i;
+      best_error = error;
+    }
+  }
+  return best;
+}
+
+std::size_t BlendScheduler::step() {
+  const std::size_t line = filter_ ? pick_filtered() : scan();
+  const double won_at = weights_[line] * kk_of(k_) - count_[line];
+  const std::size_t dataset = candidate(line);
+  if (grouped_) {  // the next member's turn; its count is the line's now
+    const auto& m = members_[line];
+    turn_[line] = turn_[line] + 1 == m.size() ? 0 : turn_[line] + 1;
+    candidate_[line] = m[turn_[line]];
+    count_[line] = static_cast<double>(counts_[candidate_[line]] + (candidate_[line] == dataset ? 1 : 0));
+  } else {
+    count_[line] += 1.0;
+  }
+  ++k_;
+  if (filter_) counted_filtered(line, won_at);
+  return dataset;
 }
 
 // The first sample k (as max(k, 1)) at which dataset i's computed error
@@ -63,7 +114,7 @@ void BlendScheduler::set_level(double level) {
 
 std::size_t BlendScheduler::pick_filtered() {
   f_.filtered = false;
-  if (!f_.on) return pick();
+  if (!f_.on) return scan();
   const double kk = kk_of(k_);
   while (!f_.asleep.empty() && static_cast<double>(f_.asleep.front().first) <= kk) {
     f_.awake.push_back(f_.asleep.front().second);
@@ -76,7 +127,7 @@ std::size_t BlendScheduler::pick_filtered() {
   for (std::size_t s = 0; s < f_.awake.size(); ++s) {
     const std::size_t i = f_.awake[s];
     const double error = weights_[i] * kk - count_[i];
-    if (error > best_error || (error == best_error && i < best)) {  // Megatron's tie rule: lowest index
+    if (error > best_error || (error == best_error && candidate(i) < candidate(best))) {  // Megatron's tie rule: lowest dataset
       best_error = error;
       best = i;
       slot = s;
@@ -87,14 +138,13 @@ std::size_t BlendScheduler::pick_filtered() {
     f_.winner_slot = slot;
     return best;
   }
-  return pick();  // the level was too high for this sample: lowered in counted_filtered()
+  return scan();  // the level was too high for this sample: lowered in counted_filtered()
 }
 
-void BlendScheduler::counted_filtered(std::size_t winner) {
-  const double won_at = weights_[winner] * kk_of(k_ - 1) - (count_[winner] - 1.0);
+void BlendScheduler::counted_filtered(std::size_t winner, double won_at) {
   f_.lowest = std::min(f_.lowest, won_at);
   f_.highest = std::max(f_.highest, won_at);
-  if (f_.on && f_.filtered) {  // the winner's error fell by one: back to sleep, unless still above the level
+  if (f_.on && f_.filtered) {  // the winner's error fell (by one, or for a group when all had a turn): maybe asleep again
     const std::uint64_t t = wake_step(winner);
     if (static_cast<double>(t) > kk_of(k_)) {
       f_.awake[f_.winner_slot] = f_.awake.back();

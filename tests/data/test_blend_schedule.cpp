@@ -68,10 +68,11 @@ TEST(BlendSchedule, ScanAndTreeAreMegatronsLoop) {
   expect_same(many, 60000, "2419 datasets");
 }
 
-// From 256 datasets the scheduler scans only those near the top (the level
-// filter), after a first window of 4,096 samples scanned in full; it falls
-// back to the full scan where the filter does not pay. Long enough runs to
-// cross many windows, level changes and back-offs.
+// From 256 lines (datasets, or groups of equal weight) the scheduler scans
+// only those near the top (the level filter), after a first window of 4,096
+// samples scanned in full; it falls back to the full scan where the filter
+// does not pay. Long enough runs to cross many windows, level changes and
+// back-offs; equal weights make groups that take their members in turn.
 TEST(BlendSchedule, LevelFilterIsMegatronsLoop) {
   std::mt19937_64 rng(12);
   std::lognormal_distribution<double> size(0.0, 1.5);
@@ -87,6 +88,9 @@ TEST(BlendSchedule, LevelFilterIsMegatronsLoop) {
   std::vector<double> dominant(400, 1.0);
   dominant[200] = 400.0;  // one dataset takes half
   expect_same(dominant, 100000, "one dominant of 400");
+  std::vector<double> pairs(600);  // 300 distinct weights, each twice: the filter over groups
+  for (std::size_t i = 0; i < 300; ++i) pairs[i] = pairs[599 - i] = size(rng);
+  expect_same(pairs, 200000, "600 in 300 equal pairs");
   std::vector<double> tiny(300);
   for (auto& x : tiny) x = size(rng);
   tiny[7] = 1e-12;  // wakes (almost) never

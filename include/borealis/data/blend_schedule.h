@@ -50,21 +50,25 @@ class BlendScheduler {
   template <typename Index, typename Count>
   void next(std::span<Index> dataset_index, std::span<Count> dataset_sample_index) {
     for (std::size_t j = 0; j < dataset_index.size(); ++j) {
-      const std::size_t best = filter_ ? pick_filtered() : pick();
+      std::size_t best;
+      if (!grouped_ && !filter_) {  // the common small blend, inline
+        best = pick();
+        count_[best] += 1.0;
+        ++k_;
+      } else {
+        best = step();
+      }
       dataset_index[j] = static_cast<Index>(best);
-      dataset_sample_index[j] = static_cast<Count>(counts_[best]);
-      ++counts_[best];
-      count_[best] += 1.0;
-      ++k_;
-      if (filter_) counted_filtered(best);
+      dataset_sample_index[j] = static_cast<Count>(counts_[best]++);
     }
   }
   // Samples taken from each dataset so far.
   const std::vector<std::uint64_t>& counts() const { return counts_; }
 
  private:
-  static constexpr std::size_t kFilterFrom = 256;  // datasets; below, the scan is faster
+  static constexpr std::size_t kFilterFrom = 256;  // lines; below, the scan is faster
   static double kk_of(std::uint64_t k) { return k > 1 ? static_cast<double>(k) : 1.0; }
+  // Megatron's scan over the lines (datasets, when no two weights are equal).
   std::size_t pick() const {
     const double kk = kk_of(k_);
     std::size_t best = 0;
@@ -78,16 +82,31 @@ class BlendScheduler {
     }
     return best;
   }
+  // The general step (blend_schedule.cpp): picks a line, takes its
+  // candidate dataset, advances the line's state; returns the dataset.
+  std::size_t step();
+  std::size_t scan() const;  // the full scan, by candidate dataset on ties
+  std::size_t candidate(std::size_t line) const { return grouped_ ? candidate_[line] : line; }
   // The level filter (blend_schedule.cpp).
   std::size_t pick_filtered();
-  void counted_filtered(std::size_t winner);
+  void counted_filtered(std::size_t winner, double won_at);
   std::uint64_t wake_step(std::size_t i) const;
   void set_level(double level);
 
-  std::vector<double> weights_;
-  std::vector<double> count_;  // (double)current_samples[i], as in the helper
-  std::vector<std::uint64_t> counts_;
+  // Lines are the datasets, or, when some weights are equal, the groups of
+  // datasets of one weight. Equal weights give equal errors to equal counts,
+  // so a group's next winner is always its member that is furthest behind,
+  // lowest index first: the group takes its members in turn (round robin),
+  // and only one line per group needs looking at. A blend of 2,419 equal
+  // files is then one line, not 2,419.
+  std::vector<double> weights_;  // per line
+  std::vector<double> count_;    // per line: (double)current_samples of its candidate, as in the helper
+  std::vector<std::uint64_t> counts_;  // per dataset
   std::uint64_t k_ = 0;
+  bool grouped_ = false;
+  std::vector<std::vector<std::uint32_t>> members_;  // per line: its datasets, ascending (grouped)
+  std::vector<std::uint32_t> turn_;                  // per line: whose turn it is (grouped)
+  std::vector<std::uint32_t> candidate_;             // per line: that member's dataset (grouped)
 
   struct Filter {
     bool on = false;         // scanning only the awake datasets
