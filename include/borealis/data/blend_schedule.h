@@ -9,9 +9,11 @@
 //
 // Like Megatron's loop, a blend of up to 255 datasets looks at every dataset
 // for every sample: at 14 datasets the loop-carried chain through the counts,
-// not the arithmetic, sets the pace (about 20 ns per sample). Dropped after
-// measuring: an AVX2 branch-free scan and a speculative top-2 scan (no
-// faster at 14).
+// not the arithmetic, sets the pace (about 20 ns per sample). An AVX2
+// branch-free scan was no faster; a speculative one (the top two of the next
+// sample computed before this one's winner is known) was 20% faster in
+// isolation and is not used: with a core of its own the schedule of a 2T
+// build ends well before the rest of the build (20 s of 33 s).
 //
 // From 256 datasets on, a level filter looks at few of them. A dataset
 // whose error is below a level L cannot win while another's is at or above
@@ -24,11 +26,12 @@
 // just under where recent winners have been. Measured (bench of 2-4 M
 // samples, lognormal weights): 500 datasets 198 ns per sample (scan 362),
 // 1,000: 225 (695), 2,419: 385 (1,858), with 37, 48 and 71 datasets awake:
-// the awake set grows about as n^0.4 -- sub-linear, not logarithmic. Equal
-// or few distinct weights put every dataset near the top; there the filter
-// notices its awake set is large and the scan runs instead. A kinetic
-// tournament tree (exact, with certificates) was also measured: 57 node
-// updates per sample at 2,419 datasets (growing about as sqrt(n)), 1,317 ns.
+// the awake set grows about as n^0.4 -- sub-linear, not logarithmic. Where
+// the awake set stays above a quarter of the lines (weights that crowd the
+// top), the scan runs instead. A kinetic tournament tree (exact, with
+// certificates) was also measured: 57 node updates per sample at 2,419
+// datasets (growing about as sqrt(n)), 1,317 ns. Lines are datasets, or
+// groups of equal weight (see weights_ below).
 //
 // The schedule is sequential but needs only one count per dataset, so
 // BlendScheduler hands it out in chunks: a blend of billions of samples is
