@@ -156,6 +156,11 @@ void BlendScheduler::counted_filtered(std::size_t winner, double won_at) {
     set_level(std::min(f_.level, won_at) - (f_.highest - f_.lowest) - 1e-9);
   }
   if (k_ < f_.window_end) return;
+  if (k_ >= kHorizon / 2) {  // past what the rounding margin was sized for: scan from here on
+    f_.on = false;
+    f_.window_end = std::numeric_limits<std::uint64_t>::max();
+    return;
+  }
   // Re-aim: the level half the winners' spread below the lowest winner of
   // this window. If the awake set averaged over a quarter of the datasets
   // (equal or few distinct weights), scan plainly for a while instead.
