@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "borealis/data/blended_index.h"
+#include "borealis/data/index_array.h"
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/util/error.h"
 #include "data/megatron_reference.h"
@@ -48,6 +49,18 @@ void expect_identical(const BlendedIndex& index, const std::string& case_dir, co
   EXPECT_EQ(actual.size(), expected.size()) << case_dir << ": extra files written";
 }
 
+// A schedule's dataset_sample_index is kept as counts per 1,024-sample block
+// (few datasets); the loader's per-sample lookup (scheduled_count, from the
+// rows) must equal Megatron's whole array, which export_npy rebuilds from
+// dataset_index alone and the oracle files confirm.
+void expect_counts_from_rows(const io::NpyArray& dataset_index, const io::NpyArray& dataset_sample_index) {
+  ASSERT_EQ(dataset_sample_index.shape.size(), 2u);
+  const io::NpyArray full = full_scheduled_counts(dataset_index, dataset_sample_index);
+  const auto expected = elements<std::int64_t>(full);
+  for (std::uint64_t k = 0; k < expected.size(); ++k)
+    ASSERT_EQ(scheduled_count(dataset_index, dataset_sample_index, k), static_cast<std::uint64_t>(expected[k])) << k;
+}
+
 TEST(MegatronReference, SingleDatasetWithAndWithoutSeparateLastEpoch) {
   TempDir dir;
   const std::string single = stage(dir.path(), kRoot + "/inputs/single.idx");
@@ -80,6 +93,7 @@ TEST(MegatronReference, BlendOfThreeDatasets) {
   EXPECT_EQ(index.datasets[0].requested, 50250u);
   EXPECT_EQ(index.datasets[1].index.plan.samples, 34337u);
   expect_identical(index, "case_ii_blend", dir / "out");
+  expect_counts_from_rows(*index.dataset_index, *index.dataset_sample_index);
   // Two arrays are kept whole in the repository: the full files must match too.
   for (const char* f : {"document_index.npy", "sample_index.npy", "shuffle_index.npy"})
     EXPECT_TRUE(test::read_bytes(dir / (std::string("out/ds2/") + f)) == test::read_bytes(kRoot + "/arrays/case_ii_blend/ds2/" + f)) << f;
@@ -112,6 +126,9 @@ TEST(MegatronReference, DeepSpeedCorpusFlowAllThreeVariants) {
     ASSERT_EQ(index.corpora.size(), 3u);
     EXPECT_EQ(index.corpora[0].samples, 17588u);
     expect_identical(index, std::string("mds/") + v.name, dir / (std::string("out/") + v.name));
+    expect_counts_from_rows(*index.dataset_index, *index.dataset_sample_index);
+    if (v.blend)
+      for (const BlendedCorpus& c : index.corpora) expect_counts_from_rows(c.dataset_index, c.dataset_sample_index);
   }
   for (const char* f : {"doc_idx.npy", "sample_idx.npy", "shuffle_idx.npy"})
     EXPECT_TRUE(test::read_bytes(dir / (std::string("out/concat_shuffle/files/beta_1/") + f)) ==

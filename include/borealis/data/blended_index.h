@@ -138,6 +138,13 @@ class ArraySink {
 // Returns how many samples the top level takes from each of its datasets
 // (Megatron-LM) or corpora (Megatron-DeepSpeed).
 std::vector<std::uint64_t> generate_blend_arrays(const BlendedIndex& index, ArraySink& sink);
+// A schedule's dataset_sample_index[k] (its dataset's count before sample
+// k), from the array kept whole or as counts per block (2-D: one row of
+// every dataset's count per 1,024 samples; see blend_array_layout), and
+// Megatron's whole array (int64) from either.
+std::uint64_t scheduled_count(const io::NpyArray& dataset_index, const io::NpyArray& dataset_sample_index,
+                              std::uint64_t k);
+io::NpyArray full_scheduled_counts(const io::NpyArray& dataset_index, const io::NpyArray& dataset_sample_index);
 // The same in independent parts, for building them on different threads
 // (the sink must then take writes from several threads): the top-level
 // schedule, and each corpus's arrays (Megatron-DeepSpeed).
