@@ -162,8 +162,8 @@ void BlendScheduler::counted_filtered(std::size_t winner, double won_at) {
     return;
   }
   // Re-aim: the level half the winners' spread below the lowest winner of
-  // this window. If the awake set averaged over a quarter of the datasets
-  // (equal or few distinct weights), scan plainly for a while instead.
+  // this window. If the awake set averaged over a quarter of the lines
+  // (weights that crowd the top), scan plainly for a while instead.
   const bool paid = !f_.on || f_.scanned < kWindow * (weights_.size() / 4);
   if (paid) {
     set_level(f_.lowest - 0.5 * (f_.highest - f_.lowest) - 1e-9);

@@ -69,6 +69,10 @@ void fill_sample_index(std::span<T> out, std::span<const Doc> documents, std::sp
   if (samples == 0) return;
   constexpr std::uint64_t kAhead = 16;  // sizes[] is read in shuffled order: fetch it early
   const std::size_t n = documents.size();
+  const auto size_at = [&](std::size_t d) -> std::int64_t {
+    if (d + kAhead < n) __builtin_prefetch(&sizes[static_cast<std::size_t>(documents[d + kAhead])]);
+    return sizes[static_cast<std::size_t>(documents[d])];
+  };
   if constexpr (stride > 1) {
     const std::uint64_t rows = samples / stride;  // kept rows past row 0
     if (rows == 0) return;
@@ -77,8 +81,7 @@ void fill_sample_index(std::span<T> out, std::span<const Doc> documents, std::sp
     std::int64_t t = step + extra - 1;  // stream token of boundary r * stride
     std::int64_t start = 0;
     for (std::size_t d = 0; d < n; ++d) {
-      if (d + kAhead < n) __builtin_prefetch(&sizes[static_cast<std::size_t>(documents[d + kAhead])]);
-      const std::int64_t end = start + sizes[static_cast<std::size_t>(documents[d])];
+      const std::int64_t end = start + size_at(d);
       while (t < end) [[unlikely]] {
         out[2 * r] = static_cast<T>(d);
         out[2 * r + 1] = static_cast<T>(t - start + 1 - extra);
@@ -94,8 +97,7 @@ void fill_sample_index(std::span<T> out, std::span<const Doc> documents, std::sp
     std::int64_t start = 0;               // stream token where document position d starts
     T unkept[2];                          // where a row goes past the last sample
     for (std::size_t d = 0; d < n; ++d) {
-      if (d + kAhead < n) __builtin_prefetch(&sizes[static_cast<std::size_t>(documents[d + kAhead])]);
-      const std::int64_t end = start + sizes[static_cast<std::size_t>(documents[d])];
+      const std::int64_t end = start + size_at(d);
       if (end - t <= length) {
         const bool here = t < end;
         T* row = here ? &out[2 * s] : unkept;

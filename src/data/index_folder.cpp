@@ -30,6 +30,7 @@
 #include "borealis/io/mapped_file.h"
 #include "borealis/io/read_file.h"
 #include "borealis/util/error.h"
+#include "borealis/util/parallel_for.h"
 
 namespace borealis::data {
 
@@ -204,7 +205,7 @@ void write_dataset_entry(const fs::path& path, const GptIndex& g, const nlohmann
 // one thread.
 class CorpusTasks {
  public:
-  // Makes the tasks available; `sink` must outlive them (see wait()).
+  // Makes the tasks available; `sink` must outlive them (see finish()).
   void publish(const BlendedIndex& index, EntryFile& sink) {
     index_ = &index;
     count_ = index.options.flavor == IndexFlavor::kMegatronDeepSpeed ? index.corpora.size() : 0;
@@ -489,27 +490,10 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   // Every .idx is read once for its token count, on all threads.
   std::vector<DatasetStats> stats(sources.size());
   std::vector<nlohmann::json> identities(sources.size());
-  {
-    std::atomic<std::size_t> next_source{0};
-    std::vector<std::exception_ptr> failures(sources.size());  // the first in list order is reported
-    auto read = [&] {
-      for (std::size_t i; (i = next_source.fetch_add(1)) < sources.size();) {
-        try {
-          stats[i] = read_stats(sources[i].prefix);
-          identities[i] = input_identity(sources[i].prefix);
-        } catch (...) {
-          failures[i] = std::current_exception();
-        }
-      }
-    };
-    {
-      std::vector<std::jthread> threads;
-      for (unsigned t = 1; t < std::max(1u, build.threads); ++t) threads.emplace_back(read);
-      read();
-    }
-    for (const auto& f : failures)
-      if (f) std::rethrow_exception(f);
-  }
+  util::parallel_for(sources.size(), build.threads, [&](std::size_t i) {
+    stats[i] = read_stats(sources[i].prefix);
+    identities[i] = input_identity(sources[i].prefix);
+  });
   BlendedIndex index = plan_blended_index(sources, stats, options);
   const fs::path root(dir);
   std::vector<std::string> keys;
