@@ -12,9 +12,9 @@ namespace borealis::data {
 
 namespace {
 
-constexpr std::uint64_t kWindow = 4096;      // samples between re-aims of the level
-constexpr std::uint64_t kBackOff = 16;       // windows of plain scanning after the filter did not pay
-constexpr std::uint64_t kHorizon = std::uint64_t{1} << 40;  // samples an error bound must cover
+constexpr std::uint64_t kWindow = 4096;       // samples between re-aims of the level
+constexpr std::uint64_t kBackOff = 16;        // windows of tournament after the filter did not pay,
+constexpr std::uint64_t kMaxBackOff = 1024;   // doubling while it keeps not paying
 
 bool later(const std::pair<std::uint64_t, std::uint32_t>& a, const std::pair<std::uint64_t, std::uint32_t>& b) {
   return a.first > b.first;
@@ -42,16 +42,15 @@ BlendScheduler::BlendScheduler(std::span<const double> weights) : counts_(weight
     members_.clear();
   }
   count_.assign(weights_.size(), 0.0);
-  filter_ = weights_.size() >= kFilterFrom;
-  if (filter_) {
-    double largest = 0;
-    for (double w : weights_) largest = std::max(largest, std::fabs(w));
-    // |computed error - exact error| <= 2^-52 (w k + |error|) for k up to the
-    // horizon; four times that, so a wake step is never late.
-    f_.tolerance = std::ldexp((largest + 1) * static_cast<double>(kHorizon) + static_cast<double>(weights_.size()) + 2, -50);
-    f_.window_end = kWindow;  // the first window scans, to see where winners are
+  large_ = weights_.size() >= kLargeFrom;
+  if (large_) {
+    f_.budget = 20 * static_cast<std::uint64_t>(std::bit_width(weights_.size()));
+    f_.back_off = kBackOff;
+    f_.window_end = kWindow;  // the first window runs the tournament, to see where winners are
     f_.lowest = std::numeric_limits<double>::infinity();
     f_.highest = -std::numeric_limits<double>::infinity();
+    for (double w : weights_) f_.largest = std::max(f_.largest, std::fabs(w));
+    tournament_.start(lines(), 0);
   }
 }
 
@@ -71,7 +70,16 @@ std::size_t BlendScheduler::scan() const {
 }
 
 std::size_t BlendScheduler::step() {
-  const std::size_t line = filter_ ? pick_filtered() : scan();
+  std::size_t line;
+  if (!large_) {
+    line = scan();
+  } else if (f_.on) {
+    line = pick_filtered();
+    ++(f_.filtered ? stats_.filtered : stats_.scanned);
+  } else {
+    line = tournament_.winner(lines(), k_);
+    ++stats_.tournament;
+  }
   const double won_at = weights_[line] * kk_of(k_) - count_[line];
   const std::size_t dataset = candidate(line);
   if (grouped_) {  // the next member's turn; its count is the line's now
@@ -83,24 +91,31 @@ std::size_t BlendScheduler::step() {
     count_[line] += 1.0;
   }
   ++k_;
-  if (filter_) counted_filtered(line, won_at);
+  if (large_) counted_large(line, won_at);
   return dataset;
 }
 
-// The first sample k (as max(k, 1)) at which dataset i's computed error
-// could reach the level: w_i k - count_i >= L - tolerance, rounded down and
-// one less, so it is never later than the truth.
+// The first sample k (as max(k, 1)) at which line i's computed error could
+// reach the level: w_i k - count_i >= L - tolerance, rounded down and one
+// less, so it is never later than the truth; at most the horizon (waking
+// early only costs a look), which set_level() keeps beyond the next window.
 std::uint64_t BlendScheduler::wake_step(std::size_t i) const {
   if (!(weights_[i] > 0)) return 0;  // never rising: always awake
   const double x = (f_.level - f_.tolerance + count_[i]) / weights_[i];
   const double t = std::floor(x - std::ldexp(std::fabs(x), -40) - 1);
   if (t <= 0) return 0;
-  return t >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(t);
+  return t >= static_cast<double>(f_.horizon) ? f_.horizon : static_cast<std::uint64_t>(t);
 }
 
 void BlendScheduler::set_level(double level) {
   f_.on = true;
   f_.level = level;
+  // |computed error - exact error| <= 2^-52 (w k + count) <= 2^-52 (w + 1) k
+  // for samples k up to the horizon; four times that, so a wake step is
+  // never late. Sized at each re-aim from the current sample, so the margin
+  // stays as tight as the rounding there allows.
+  f_.horizon = 4 * std::max(k_, kWindow);
+  f_.tolerance = std::ldexp((f_.largest + 1) * static_cast<double>(f_.horizon), -50);
   f_.awake.clear();
   f_.asleep.clear();
   const double kk = kk_of(k_);
@@ -114,7 +129,6 @@ void BlendScheduler::set_level(double level) {
 
 std::size_t BlendScheduler::pick_filtered() {
   f_.filtered = false;
-  if (!f_.on) return scan();
   const double kk = kk_of(k_);
   while (!f_.asleep.empty() && static_cast<double>(f_.asleep.front().first) <= kk) {
     f_.awake.push_back(f_.asleep.front().second);
@@ -138,13 +152,16 @@ std::size_t BlendScheduler::pick_filtered() {
     f_.winner_slot = slot;
     return best;
   }
-  return scan();  // the level was too high for this sample: lowered in counted_filtered()
+  f_.scanned += weights_.size();
+  return scan();  // the level was too high for this sample: lowered in counted_large()
 }
 
-void BlendScheduler::counted_filtered(std::size_t winner, double won_at) {
+void BlendScheduler::counted_large(std::size_t winner, double won_at) {
   f_.lowest = std::min(f_.lowest, won_at);
   f_.highest = std::max(f_.highest, won_at);
-  if (f_.on && f_.filtered) {  // the winner's error fell (by one, or for a group when all had a turn): maybe asleep again
+  if (!f_.on) {
+    tournament_.changed(lines(), winner, k_);
+  } else if (f_.filtered) {  // the winner's error fell (by one, or for a group when all had a turn): maybe asleep again
     const std::uint64_t t = wake_step(winner);
     if (static_cast<double>(t) > kk_of(k_)) {
       f_.awake[f_.winner_slot] = f_.awake.back();
@@ -152,25 +169,23 @@ void BlendScheduler::counted_filtered(std::size_t winner, double won_at) {
       f_.asleep.push_back({t, static_cast<std::uint32_t>(winner)});
       std::push_heap(f_.asleep.begin(), f_.asleep.end(), later);
     }
-  } else if (f_.on) {
+  } else {
     set_level(std::min(f_.level, won_at) - (f_.highest - f_.lowest) - 1e-9);
   }
   if (k_ < f_.window_end) return;
-  if (k_ >= kHorizon / 2) {  // past what the rounding margin was sized for: scan from here on
-    f_.on = false;
-    f_.window_end = std::numeric_limits<std::uint64_t>::max();
-    return;
-  }
   // Re-aim: the level half the winners' spread below the lowest winner of
-  // this window. If the awake set averaged over a quarter of the lines
-  // (weights that crowd the top), scan plainly for a while instead.
-  const bool paid = !f_.on || f_.scanned < kWindow * (weights_.size() / 4);
-  if (paid) {
+  // this window. A filter window that looked at more than its budget of
+  // lines per sample (weights that crowd the top) hands over to the
+  // tournament for a while; the filter tries again after it.
+  if (f_.on && f_.scanned > f_.budget * kWindow) {
+    f_.on = false;
+    tournament_.start(lines(), k_);
+    f_.window_end = k_ + kWindow * f_.back_off;
+    f_.back_off = std::min(2 * f_.back_off, kMaxBackOff);
+  } else {
+    if (f_.on) f_.back_off = kBackOff;  // it paid
     set_level(f_.lowest - 0.5 * (f_.highest - f_.lowest) - 1e-9);
     f_.window_end = k_ + kWindow;
-  } else {
-    f_.on = false;
-    f_.window_end = k_ + kWindow * kBackOff;
   }
   f_.scanned = 0;
   f_.lowest = std::numeric_limits<double>::infinity();
