@@ -31,7 +31,7 @@
 //
 // Where the top is crowded (weights nearly equal but distinct, say) most
 // lines stay awake, and the kinetic tournament (kinetic_tournament.h) runs
-// instead: O(log n) re-decisions per sample, 120-820 ns at 2,419 lines
+// instead: O(log n) re-decisions per sample, 250-800 ns at 2,419 lines
 // whatever the weights. The filter is kept for a 4,096-sample window only
 // while it scanned at most 20 log2(lines) lines per sample (full scans
 // included): about where the two cost the same. After a window that did

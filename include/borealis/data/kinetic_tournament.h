@@ -18,8 +18,8 @@
 //
 // Events: each node's winner over time follows the upper envelope of the
 // pieces of line its subtree held, so a win costs O(log n) re-decisions
-// amortized; measured 8-32 per sample from 256 to 100,000 lines (about
-// 1.5 log2 n), 120-820 ns per sample at 2,419 lines.
+// amortized; measured 8-33 per sample from 256 to 100,000 lines (1-2
+// log2 n), 250-800 ns per sample at 2,419 lines.
 //
 // Certificates are sized for samples below a horizon (4 max(k, 4096)); at
 // half of it the tree is rebuilt with a wider one, so the margins stay as tight
