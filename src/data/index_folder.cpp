@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -29,6 +30,7 @@
 #include "borealis/io/file_identity.h"
 #include "borealis/io/mapped_file.h"
 #include "borealis/io/read_file.h"
+#include "borealis/io/write_behind.h"
 #include "borealis/util/error.h"
 #include "borealis/util/parallel_for.h"
 
@@ -50,66 +52,122 @@ std::string flavor_name(IndexFlavor f) {
 }
 
 // Exclusive advisory lock on a file, held for the object's life.
-class FileLock {
+// The right to build the entry file `root/name`, held from the check that
+// it is missing until it is renamed into place. The lock is an flock on the
+// entry's temporary file, `name.tmp`, so entries never share a lock and no
+// lock files are made. A builder that waits for the lock finds, once it
+// holds it, either the entry in place (someone built it: done) or, if the
+// file it locked is no longer at that name (published or given up), looks
+// again. What a killed builder left at `name.tmp` is not locked: the next
+// builder takes it and overwrites it.
+class EntryClaim {
  public:
-  explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_file_error(path, "cannot create lock file: {}", std::strerror(errno));
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd_);
-      throw_file_error(path, "cannot lock: {}", std::strerror(e));
+  // Null if the entry exists, perhaps after waiting for another builder.
+  static std::unique_ptr<EntryClaim> take(const fs::path& root, const std::string& name) {
+    const fs::path entry = root / name;
+    if (fs::exists(entry)) return nullptr;
+    const fs::path tmp = root / (name + ".tmp");
+    for (;;) {
+      int fd = ::open(tmp.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == ENOENT) {  // the folder's first entry
+        fs::create_directories(root);
+        fd = ::open(tmp.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+      }
+      if (fd < 0) throw_file_error(tmp.string(), "cannot create: {}", std::strerror(errno));
+      while (::flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        const int e = errno;
+        ::close(fd);
+        throw_file_error(tmp.string(), "cannot lock: {}", std::strerror(e));
+      }
+      const bool ours = at_name(fd, tmp);
+      if (fs::exists(entry)) {  // built while we waited; an empty file we made is not left behind
+        if (ours) ::unlink(tmp.c_str());
+        ::close(fd);
+        return nullptr;
+      }
+      if (ours) return std::unique_ptr<EntryClaim>(new EntryClaim(fd, entry, tmp));
+      ::close(fd);  // the file we locked left that name: look again
     }
   }
-  ~FileLock() { ::close(fd_); }  // closing releases the lock
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
+  ~EntryClaim() {
+    if (!published_) ::unlink(tmp_.c_str());  // we hold the lock: the file at that name is ours
+    ::close(fd_);                              // releases the lock
+  }
+  EntryClaim(const EntryClaim&) = delete;
+  EntryClaim& operator=(const EntryClaim&) = delete;
+  const fs::path& tmp() const { return tmp_; }
+  void publish() {
+    fs::rename(tmp_, entry_);
+    published_ = true;
+  }
 
  private:
-  int fd_ = -1;
+  EntryClaim(int fd, fs::path entry, fs::path tmp) : fd_(fd), entry_(std::move(entry)), tmp_(std::move(tmp)) {}
+  static bool at_name(int fd, const fs::path& path) {
+    struct stat held{}, named{};
+    return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
+           held.st_dev == named.st_dev;
+  }
+  int fd_;
+  fs::path entry_, tmp_;
+  bool published_ = false;
 };
 
 // Runs `build(tmp)` to make the entry file `root/name` unless it exists; true
-// if built here. Entries share 64 lock files (by name), so a folder of
-// thousands of entries does not need thousands of lock files.
+// if built here.
 bool ensure_entry(const fs::path& root, const std::string& name, const std::function<void(const fs::path&)>& build) {
-  const fs::path entry = root / name;
-  if (fs::exists(entry)) return false;
-  fs::create_directories(root / "locks");
-  FileLock lock((root / "locks" / fmt::format("{:02d}.lock", std::hash<std::string>{}(name) % 64)).string());
-  if (fs::exists(entry)) return false;  // another builder finished it while we waited
-  // One temporary name per entry: only the lock holder writes it, and what a
-  // crashed builder left there is simply overwritten.
-  const fs::path tmp = root / (name + ".tmp");
-  try {
-    build(tmp);
-    fs::rename(tmp, entry);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
+  const auto claim = EntryClaim::take(root, name);
+  if (!claim) return false;
+  build(claim->tmp());
+  claim->publish();
   return true;
+}
+
+// A piece of an entry file ready for the disk: block-aligned memory, whole
+// blocks, and the offset it goes to.
+struct EntryBlock {
+  std::uint64_t offset = 0;
+  std::unique_ptr<std::byte, void (*)(void*)> data{nullptr, std::free};
+  std::size_t size = 0;
+  std::span<const std::byte> bytes() const { return {data.get(), size}; }
+};
+
+EntryBlock aligned_block(std::uint64_t offset, std::size_t bytes) {
+  EntryBlock b;
+  b.offset = offset;
+  b.size = static_cast<std::size_t>(io::DirectFileWriter::round_up(bytes));
+  void* p = nullptr;
+  if (::posix_memalign(&p, io::DirectFileWriter::kBlock, std::max<std::size_t>(b.size, 1)) != 0)
+    throw Error("out of memory for an index entry");
+  b.data.reset(static_cast<std::byte*>(p));
+  std::memset(b.data.get() + bytes, 0, b.size - bytes);
+  return b;
 }
 
 // An entry file (format 3):
 //   [0, H)    a directory: one line of JSON -- {"format", "size" (the file's),
 //             "arrays": [{"descr", "shape", "offset"}...], and the entry's own
 //             fields} -- padded with spaces, '\n' at H-1; H a multiple of 4096
-//   then      each array's payload at a 4096-aligned offset
+//   then      each array's payload at a 4096-aligned offset, the last one
+//             padded with zeros to a whole block (older builds cut it short:
+//             either reads the same, as "size" says where the file ends)
 // Aligned payloads can be written with O_DIRECT (no page-cache copy; see
 // io::DirectFileWriter) and are aligned for any dtype when mapped. A file
-// shorter than its "size" is a damaged entry. The directory is written last,
-// so a blend can record counts it learns while streaming its arrays.
-class EntryFile : public ArraySink {
+// shorter or longer than its "size" is a damaged entry. The directory is
+// written last, so a blend can record counts it learns while streaming its
+// arrays.
+//
+// Where an entry's arrays go and how they are stored, without the file:
+// its blocks can be made on one thread and written on another.
+class EntryLayout {
  public:
   // `widest_fields`: the entry's fields at their longest, to size the directory.
-  // Arrays with a bound are stored bit-packed (see index_array.h); writes
-  // bring them in their generated dtype, whole or in chunks of a multiple
-  // of 2^20 elements (so every chunk starts on a block boundary).
-  EntryFile(const fs::path& path, std::vector<ArrayLayout> layout, const nlohmann::json& widest_fields)
-      : path_(path.string()), writer_(path.string()), layout_(std::move(layout)) {
+  // Arrays with a bound are stored bit-packed (see index_array.h); blocks
+  // are made from arrays in their generated dtype, whole or in chunks of a
+  // multiple of 2^20 elements (so every chunk starts on a block boundary).
+  EntryLayout(std::string path, std::vector<ArrayLayout> layout, const nlohmann::json& widest_fields)
+      : path_(std::move(path)), layout_(std::move(layout)) {
     for (const ArrayLayout& l : layout_) stored_.push_back(l.bound > 0 ? packed_descr_for(l.bound) : l.descr);
     header_ = io::DirectFileWriter::round_up(directory(widest_fields).size() + 1);
     std::uint64_t at = header_;
@@ -119,46 +177,44 @@ class EntryFile : public ArraySink {
       const std::uint64_t n = index_array_bytes(stored_[i], count);
       offset_.push_back(at);
       at = io::DirectFileWriter::round_up(at + n);
-      end_ = offset_.back() + n;
     }
-    if (layout_.empty()) end_ = header_;
+    end_ = at;  // whole blocks: the writes fill them, and no cut is needed
   }
-  // Safe to call from several threads at once for different arrays or chunks.
-  void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
+  const std::string& path() const { return path_; }
+  std::uint64_t end() const { return end_; }
+  unsigned bits(std::size_t array) const { return packed_bits(stored_[array]); }
+  // Where element `at` of an unpacked array starts in the file.
+  std::uint64_t offset_of(std::size_t array, std::uint64_t at) const {
     const std::string& typed = layout_[array].descr;
-    const unsigned bits = packed_bits(stored_[array]);
-    if (bits == 0) {
-      if (stored_[array] != typed) throw_file_error(path_, "entry array stored as {} from {} (internal error)", stored_[array], typed);
-      writer_.write_at(offset_[array] + at * index_item_size(typed), bytes);
-      return;
-    }
-    const std::uint64_t n = bytes.size() / index_item_size(typed);
-    const auto packed_bytes = static_cast<std::size_t>((n * bits + 63) / 64 * 8);
-    const auto padded = static_cast<std::size_t>(io::DirectFileWriter::round_up(packed_bytes));
-    // Packed into a block-aligned buffer of this thread's, so the writer
-    // sends it to the disk in place, and several threads can write at once.
-    thread_local std::unique_ptr<std::byte, void (*)(void*)> buffer(nullptr, std::free);
-    thread_local std::size_t capacity = 0;
-    if (capacity < padded) {
-      void* p = nullptr;
-      if (::posix_memalign(&p, io::DirectFileWriter::kBlock, padded) != 0) throw Error("out of memory for packing");
-      buffer.reset(static_cast<std::byte*>(p));
-      capacity = padded;
-    }
-    const std::span<std::byte> out(buffer.get(), padded);
-    std::memset(out.data() + packed_bytes, 0, padded - packed_bytes);
-    pack_index_values(bytes, typed, bits, out.first(packed_bytes));
-    if (at * bits % (8 * io::DirectFileWriter::kBlock) != 0)
-      throw_file_error(path_, "packed chunk at element {} is not block-aligned (internal error)", at);
-    writer_.write_at(offset_[array] + at * bits / 8, out);
+    if (stored_[array] != typed) throw_file_error(path_, "entry array stored as {} from {} (internal error)", stored_[array], typed);
+    return offset_[array] + at * index_item_size(typed);
   }
-  void finish(const nlohmann::json& fields) {
-    std::string text = directory(fields);
+  // Elements [at, at + n) of `array`, given in its generated dtype, as stored.
+  EntryBlock block(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) const {
+    const unsigned b = bits(array);
+    if (b == 0) {
+      EntryBlock out = aligned_block(offset_of(array, at), bytes.size());
+      std::memcpy(out.data.get(), bytes.data(), bytes.size());
+      return out;
+    }
+    const std::string& typed = layout_[array].descr;
+    const std::uint64_t n = bytes.size() / index_item_size(typed);
+    const auto packed_bytes = static_cast<std::size_t>((n * b + 63) / 64 * 8);
+    if (at * b % (8 * io::DirectFileWriter::kBlock) != 0)
+      throw_file_error(path_, "packed chunk at element {} is not block-aligned (internal error)", at);
+    EntryBlock out = aligned_block(offset_[array] + at * b / 8, packed_bytes);
+    pack_index_values(bytes, typed, b, std::span<std::byte>(out.data.get(), packed_bytes));
+    return out;
+  }
+  // The directory, with the entry's final fields.
+  EntryBlock directory_block(const nlohmann::json& fields) const {
+    const std::string text = directory(fields);
     if (text.size() + 1 > header_) throw_file_error(path_, "entry directory outgrew its space (internal error)");
-    text.resize(static_cast<std::size_t>(header_) - 1, ' ');
-    text += '\n';
-    writer_.write_at(0, std::as_bytes(std::span<const char>(text)));
-    writer_.finish(end_);
+    EntryBlock out = aligned_block(0, static_cast<std::size_t>(header_));
+    std::memset(out.data.get(), ' ', static_cast<std::size_t>(header_));
+    std::memcpy(out.data.get(), text.data(), text.size());
+    out.data.get()[header_ - 1] = std::byte{'\n'};
+    return out;
   }
 
  private:
@@ -175,27 +231,64 @@ class EntryFile : public ArraySink {
   }
 
   std::string path_;
-  io::DirectFileWriter writer_;
   std::vector<ArrayLayout> layout_;
   std::vector<std::string> stored_;  // the dtype on disk: packed where a bound is known
   std::vector<std::uint64_t> offset_;
   std::uint64_t header_ = 0, end_ = 0;
 };
 
-// A dataset's GPT index, each array packed below its bound.
-void write_dataset_entry(const fs::path& path, const GptIndex& g, const nlohmann::json& fields) {
+// An entry file being written, array by array or chunk by chunk.
+class EntryFile : public ArraySink {
+ public:
+  EntryFile(const fs::path& path, std::vector<ArrayLayout> layout, const nlohmann::json& widest_fields)
+      : layout_(path.string(), std::move(layout), widest_fields), writer_(path.string()) {}
+  const EntryLayout& layout() const { return layout_; }
+  // Safe to call from several threads at once for different arrays or chunks.
+  void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
+    if (layout_.bits(array) == 0) {  // stored as generated: straight from the caller's memory
+      writer_.write_at(layout_.offset_of(array, at), bytes);
+      return;
+    }
+    put(layout_.block(array, at, bytes));
+  }
+  void put(const EntryBlock& block) { writer_.write_at(block.offset, block.bytes()); }
+  void finish(const nlohmann::json& fields) {
+    put(layout_.directory_block(fields));
+    writer_.finish(layout_.end());
+  }
+
+ private:
+  EntryLayout layout_;
+  io::DirectFileWriter writer_;
+};
+
+// A dataset's GPT index as an entry: each array packed below its bound.
+EntryLayout dataset_entry_layout(const fs::path& path, const GptIndex& g, const nlohmann::json& fields) {
   const std::uint64_t sample_bound = visit_index_type(g.sample_index.descr, [&]<typename T>() {
     std::uint64_t largest = 0;  // the kept sample rows are few: scan them
     for (T v : elements<T>(g.sample_index)) largest = std::max(largest, static_cast<std::uint64_t>(v));
     return largest + 1;
   });
+  return EntryLayout(path.string(),
+                     {{g.document_index.descr, g.document_index.shape, g.plan.documents},
+                      {g.sample_index.descr, g.sample_index.shape, sample_bound},
+                      {g.shuffle_index.descr, g.shuffle_index.shape, g.plan.samples}},
+                     fields);
+}
+
+// Its blocks, packed: the directory first.
+std::vector<EntryBlock> dataset_entry_blocks(const EntryLayout& layout, const GptIndex& g, const nlohmann::json& fields) {
+  std::vector<EntryBlock> blocks;
+  blocks.push_back(layout.directory_block(fields));
   const std::vector<const io::NpyArray*> arrays = {&g.document_index, &g.sample_index, &g.shuffle_index};
-  const std::vector<ArrayLayout> layout = {{g.document_index.descr, g.document_index.shape, g.plan.documents},
-                                           {g.sample_index.descr, g.sample_index.shape, sample_bound},
-                                           {g.shuffle_index.descr, g.shuffle_index.shape, g.plan.samples}};
-  EntryFile entry(path, layout, fields);
-  for (std::size_t i = 0; i < arrays.size(); ++i) entry.write(i, 0, arrays[i]->bytes());
-  entry.finish(fields);
+  for (std::size_t i = 0; i < arrays.size(); ++i) blocks.push_back(layout.block(i, 0, arrays[i]->bytes()));
+  return blocks;
+}
+
+void write_entry_blocks(const std::string& path, std::uint64_t size, const std::vector<EntryBlock>& blocks) {
+  io::DirectFileWriter writer(path);
+  for (const EntryBlock& b : blocks) writer.write_at(b.offset, b.bytes());
+  writer.finish(size);
 }
 
 // The corpus arrays of a blend being built (Megatron-DeepSpeed: each
@@ -515,6 +608,9 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   const std::size_t start = n * static_cast<std::size_t>(std::max(0, build.rank)) /
                             static_cast<std::size_t>(std::max(1, build.world));
   CorpusTasks corpus_tasks;
+  // Dataset entries are written by threads of their own, up to 512 MB
+  // behind (see io::WriteBehind); dropped unwritten if the build fails.
+  io::WriteBehind writes(4, std::uint64_t{512} << 20);
   auto work = [&] {
     for (;;) {
       if (failure) return;
@@ -524,13 +620,22 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
       const std::size_t i = order[(start + t) % n];
       try {
         BlendedDataset& d = index.datasets[i];
-        const bool here = ensure_entry(root / "datasets", keys[i] + ".gpt", [&](const fs::path& tmp) {
+        if (std::shared_ptr<EntryClaim> claim = EntryClaim::take(root / "datasets", keys[i] + ".gpt")) {
+          // Computed and packed here; created, written and published behind.
           BlendedDataset copy = d;
           build_dataset_arrays(copy, IndexedDataset::open(d.prefix).sequence_lengths());
           const GptIndex& g = copy.index;
-          write_dataset_entry(tmp, g, {{"plan", plan_json(g.plan)}});
-        });
-        if (here) ++built;
+          const nlohmann::json fields = {{"plan", plan_json(g.plan)}};
+          const EntryLayout layout = dataset_entry_layout(claim->tmp(), g, fields);
+          auto blocks = std::make_shared<const std::vector<EntryBlock>>(dataset_entry_blocks(layout, g, fields));
+          std::uint64_t bytes = 0;
+          for (const EntryBlock& b : *blocks) bytes += b.size;
+          writes.submit(bytes, [claim, blocks, size = layout.end()] {
+            write_entry_blocks(claim->tmp().string(), size, *blocks);
+            claim->publish();
+          });
+          ++built;
+        }
         const std::size_t finished = ++done;
         if (build.progress) {
           std::lock_guard<std::mutex> lock(progress_mutex);
@@ -576,6 +681,7 @@ BlendedIndex build_index_folder(const std::string& dir, const std::vector<BlendS
   }  // all joined here
   if (failure) std::rethrow_exception(failure);
   if (blend_failure) std::rethrow_exception(blend_failure);
+  writes.finish();
   if (!blend.empty()) load_blend(index, root / "blends" / (blend + ".blend"));  // mapped, not held in memory
 
   const auto sync_start = std::chrono::steady_clock::now();

@@ -18,15 +18,9 @@ namespace {
 
 constexpr std::size_t kStaging = std::size_t{4} << 20;  // bytes per write call
 
-std::byte* aligned_buffer() {
-  void* p = nullptr;
-  if (::posix_memalign(&p, DirectFileWriter::kBlock, kStaging) != 0) throw Error("out of memory for a write buffer");
-  return static_cast<std::byte*>(p);
-}
-
 }  // namespace
 
-DirectFileWriter::DirectFileWriter(const std::string& path) : path_(path), buffer_(aligned_buffer(), std::free) {
+DirectFileWriter::DirectFileWriter(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_DIRECT, 0644);
   direct_ = fd_ >= 0;
   if (fd_ < 0 && errno == EINVAL) fd_ = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
@@ -53,6 +47,9 @@ void DirectFileWriter::put(std::uint64_t offset, const std::byte* data, std::siz
     offset += static_cast<std::uint64_t>(n);
     bytes -= static_cast<std::size_t>(n);
   }
+  std::uint64_t seen = extent_.load();
+  while (seen < offset && !extent_.compare_exchange_weak(seen, offset)) {
+  }
 }
 
 void DirectFileWriter::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
@@ -63,6 +60,11 @@ void DirectFileWriter::write_at(std::uint64_t offset, std::span<const std::byte>
     return;
   }
   std::lock_guard<std::mutex> lock(staging_mutex_);
+  if (!buffer_) {
+    void* p = nullptr;
+    if (::posix_memalign(&p, kBlock, kStaging) != 0) throw Error("out of memory for a write buffer");
+    buffer_.reset(static_cast<std::byte*>(p));
+  }
   while (!bytes.empty()) {
     const std::size_t n = std::min(bytes.size(), kStaging);
     std::memcpy(buffer_.get(), bytes.data(), n);
@@ -76,7 +78,8 @@ void DirectFileWriter::write_at(std::uint64_t offset, std::span<const std::byte>
 
 void DirectFileWriter::finish(std::uint64_t size) {
   if (fd_ < 0) throw_file_error(path_, "finished twice (internal error)");
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_file_error(path_, "cannot set size: {}", std::strerror(errno));
+  if (size != extent_.load() && ::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+    throw_file_error(path_, "cannot set size: {}", std::strerror(errno));
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) throw_file_error(path_, "write failed: {}", std::strerror(errno));

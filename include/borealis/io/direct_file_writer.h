@@ -10,8 +10,8 @@
 // cache.
 //
 // Writes start at block-aligned offsets and are padded with zeros to whole
-// blocks; the caller keeps them from overlapping, and finish() cuts the
-// file to its real size. Bytes that start on a block boundary in memory and
+// blocks; the caller keeps them from overlapping, and finish() sets the
+// file's real size (no call when the writes ended there). Bytes that start on a block boundary in memory and
 // are whole blocks are written in place (no copy), and such writes may come
 // from several threads at once; others are copied through one staging
 // buffer, a thread at a time.
@@ -36,7 +36,7 @@ class DirectFileWriter {
   DirectFileWriter& operator=(const DirectFileWriter&) = delete;
 
   void write_at(std::uint64_t offset, std::span<const std::byte> bytes);  // offset % kBlock == 0
-  void finish(std::uint64_t size);  // truncates to `size` and closes; throws on any error
+  void finish(std::uint64_t size);  // sets the size to `size` (unless written so) and closes; throws on any error
 
   bool direct() const { return direct_; }  // false: the file system refused O_DIRECT
   static std::uint64_t round_up(std::uint64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
@@ -47,8 +47,9 @@ class DirectFileWriter {
   std::string path_;
   int fd_ = -1;
   std::atomic<bool> direct_ = false;
+  std::atomic<std::uint64_t> extent_ = 0;  // end of the furthest write
   std::mutex staging_mutex_;
-  std::unique_ptr<std::byte, void (*)(void*)> buffer_;  // block-aligned staging area
+  std::unique_ptr<std::byte, void (*)(void*)> buffer_{nullptr, std::free};  // block-aligned staging area, made when first needed
 };
 
 }  // namespace borealis::io
