@@ -15,6 +15,7 @@
 #include "borealis/data/numpy_sum.h"
 #include "borealis/io/read_file.h"
 #include "borealis/util/error.h"
+#include "borealis/util/large_array.h"
 
 namespace borealis::data {
 
@@ -293,12 +294,13 @@ void generate_corpus_arrays(const BlendedIndex& index, std::size_t k, ArraySink&
     write_schedule(within, c.samples, sink, first, layout);
   }
   visit_index_type(layout[first + 2].descr, [&]<typename T>() {
-    std::vector<T> shuffle(c.samples);
+    util::LargeArray<T> array(static_cast<std::size_t>(c.samples));
+    const std::span<T> shuffle = array.span();
     for (std::uint64_t i = 0; i < c.samples; ++i) shuffle[i] = static_cast<T>(i);
     // A fresh RandomState(seed) per corpus, as upstream: equal-sized corpora
     // get equal permutations. (The permutation does not depend on the dtype.)
-    if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(std::span<T>(shuffle));
-    sink.write(first + 2, 0, as_bytes_of(shuffle, shuffle.size()));
+    if (o.shuffle_sample_in_corpus) NumpyRandomState(o.seed).shuffle(shuffle);
+    sink.write(first + 2, 0, std::as_bytes(shuffle));
   });
 }
 
