@@ -141,6 +141,10 @@ class BlockPool {
     static BlockPool pool;
     return pool;
   }
+  ~BlockPool() {
+    for (auto& free : free_)
+      for (std::byte* p : free) std::free(p);
+  }
   std::byte* take(std::size_t& capacity) {
     capacity = std::max<std::size_t>(std::bit_ceil(capacity), std::size_t{64} << 10);
     {
