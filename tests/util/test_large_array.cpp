@@ -20,8 +20,9 @@ TEST(LargeArray, HoldsWhatIsWrittenSmallAndLarge) {
     std::uint64_t sum = 0;
     for (std::uint32_t v : a.span()) sum += v;
     EXPECT_EQ(sum, n * 7 + n * (n == 0 ? 0 : n - 1) / 2) << n;
-    if (n * sizeof(std::uint32_t) >= (std::size_t{4} << 20))
+    if (n * sizeof(std::uint32_t) >= (std::size_t{4} << 20)) {
       EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.span().data()) % (std::size_t{2} << 20), 0u) << n;
+    }
   }
 }
 
