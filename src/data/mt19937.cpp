@@ -46,40 +46,38 @@ void Mt19937::refill() {
 }
 
 void Mt19937::descending_intervals(std::uint32_t first, std::size_t count, std::uint32_t* out) {
+  // Word by word, without a branch on acceptance: each word is stored at
+  // out[done], and done and max move on only if it was accepted. The mask
+  // is fixed for a run: it shrinks only when max falls to half of it, so a
+  // run ends after `max - mask / 2` acceptances (or at the last output),
+  // and within it the one loop-carried chain is max -> compare -> max.
   std::uint32_t max = first;
+  std::uint32_t mask = ~std::uint32_t{0} >> __builtin_clz(max);  // smallest 2^k - 1 >= max
   std::size_t done = 0;
   while (done < count) {
-    if (next_ == kStateWords) refill();
-    const std::uint32_t mask = ~std::uint32_t{0} >> __builtin_clz(max);  // smallest 2^k - 1 >= max
-    const int start = next_, end = std::min(next_ + 64, kStateWords);
-    // Bit j: word start + j, masked, is <= max.
-    std::uint64_t marks = 0;
-    int j = 0;
-#if defined(__SSE2__)
-    const __m128i masks = _mm_set1_epi32(static_cast<int>(mask));
-    const __m128i bias = _mm_set1_epi32(static_cast<int>(0x80000000u));
-    const __m128i limit = _mm_set1_epi32(static_cast<int>(max ^ 0x80000000u));
-    for (; j + 4 <= end - start; j += 4) {
-      const __m128i v =
-          _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(output_.data() + start + j)), masks);
-      const int above = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(_mm_xor_si128(v, bias), limit)));
-      marks |= static_cast<std::uint64_t>(~above & 0xF) << j;
+    if (max == 0) {  // only past the contract (count > first): numpy's random_interval(0) draws nothing
+      std::fill(out + done, out + count, 0u);
+      return;
     }
-#endif
-    for (; j < end - start; ++j) marks |= static_cast<std::uint64_t>((output_[start + j] & mask) <= max) << j;
-    next_ = end;  // unless a draw below stops early
-    while (marks != 0) {
-      const int at = start + __builtin_ctzll(marks);
-      marks &= marks - 1;
-      const std::uint32_t value = output_[at] & mask;
-      if (value > max) continue;  // marked for a larger bound than this draw's: rejected
-      out[done++] = value;
-      --max;
-      if (done == count || max <= (mask >> 1)) {  // finished, or the mask shrinks: mark again
-        next_ = at + 1;
-        break;
+    const std::size_t run_end = std::min<std::size_t>(count, done + (max - (mask >> 1)));
+    while (done < run_end) {
+      if (next_ == kStateWords) refill();
+      const std::uint32_t* words = output_.data();
+      int i = next_;
+      for (; i < kStateWords; ++i) {
+        const std::uint32_t value = words[i] & mask;
+        const bool accepted = value <= max;
+        out[done] = value;
+        done += accepted;
+        max -= accepted;
+        if (done == run_end) {
+          ++i;
+          break;
+        }
       }
+      next_ = i;
     }
+    mask >>= 1;  // max is now mask / 2 (or all outputs are drawn)
   }
 }
 

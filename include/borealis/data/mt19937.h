@@ -29,12 +29,13 @@ class Mt19937 {
 
   // numpy's random_interval(max) for max = first, first - 1, ...,
   // first - count + 1 (first < 2^32, 1 <= count <= first): the draws of a
-  // Fisher-Yates shuffle, in order. Testing each word as it comes is a
-  // chain of dependent steps with a branch that mispredicts on about a
-  // third of the words; instead, 64 words at a time are marked at once
-  // (masked value <= the current bound) and the draws jump from mark to
-  // mark. The bound only falls, so a word marked for a larger bound is
-  // checked again when it is reached: every draw is numpy's.
+  // Fisher-Yates shuffle, in order. Each word is tested as it comes, with
+  // no branch on the outcome (a branch would mispredict on about a third
+  // of the words): it is stored, and the count and the bound move on only
+  // if it was accepted. The mask stays fixed until the bound falls to half
+  // of it, so the only chain from word to word is bound -> compare ->
+  // bound. 2.2-2.8 ns per draw, refills included (3.7-3.8 marking 64
+  // words at a time in SIMD and jumping from mark to mark).
   void descending_intervals(std::uint32_t first, std::size_t count, std::uint32_t* out);
 
   // The first of the next outputs whose `mask`ed value is <= max, masked;
