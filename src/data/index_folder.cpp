@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +33,7 @@
 #include "borealis/io/read_file.h"
 #include "borealis/io/write_behind.h"
 #include "borealis/util/error.h"
+#include "borealis/util/large_array.h"
 #include "borealis/util/parallel_for.h"
 
 namespace borealis::data {
@@ -128,13 +128,12 @@ bool ensure_entry(const fs::path& root, const std::string& name, const std::func
 
 // A piece of an entry file ready for the disk: block-aligned memory, whole
 // blocks, and the offset it goes to.
-// Block-aligned buffers for entry blocks, kept for reuse once written. A
-// fresh buffer faults in page by page and is unmapped when freed (glibc
-// maps big blocks on their own): made fresh for each of a 2T build's
-// thousands of entries, that quadrupled the build's kernel time. Sizes are
-// rounded up to powers of two from 64 KB; up to 1 GB waits in the pool.
-// From 4 MB (a corpus shuffle is ~100 MB at 2T) buffers are 2 MB-aligned
-// and offered as huge pages, as util::LargeArray.
+// Block-aligned buffers for entry blocks, kept for reuse once written (as
+// the per-thread packing buffer was before entries were written behind):
+// a fresh buffer faults in page by page and, glibc mapping big blocks on
+// their own, is unmapped when freed. Sizes are rounded up to powers of two
+// from 64 KB; up to 1 GB waits in the pool. Big ones (a corpus shuffle is
+// ~100 MB at 2T) come in huge pages (util::allocate_large).
 class BlockPool {
  public:
   static BlockPool& shared() {
@@ -157,15 +156,7 @@ class BlockPool {
         return p;
       }
     }
-    constexpr std::size_t kHuge = std::size_t{2} << 20;
-    const bool huge = capacity >= 2 * kHuge;
-    void* p = nullptr;
-    if (::posix_memalign(&p, huge ? kHuge : io::DirectFileWriter::kBlock, capacity) != 0)
-      throw Error("out of memory for an index entry");
-#if defined(MADV_HUGEPAGE)
-    if (huge) ::madvise(p, capacity, MADV_HUGEPAGE);
-#endif
-    return static_cast<std::byte*>(p);
+    return static_cast<std::byte*>(util::allocate_large(capacity, io::DirectFileWriter::kBlock));
   }
   void give_back(std::byte* p, std::size_t capacity) {
     {
@@ -246,7 +237,6 @@ class EntryLayout {
     }
     end_ = at;  // whole blocks: the writes fill them, and no cut is needed
   }
-  const std::string& path() const { return path_; }
   std::uint64_t end() const { return end_; }
   unsigned bits(std::size_t array) const { return packed_bits(stored_[array]); }
   // Where element `at` of an unpacked array starts in the file.
@@ -308,7 +298,6 @@ class EntryFile : public ArraySink {
  public:
   EntryFile(const fs::path& path, std::vector<ArrayLayout> layout, const nlohmann::json& widest_fields)
       : layout_(path.string(), std::move(layout), widest_fields), writer_(path.string()) {}
-  const EntryLayout& layout() const { return layout_; }
   // Safe to call from several threads at once for different arrays or chunks.
   void write(std::size_t array, std::uint64_t at, std::span<const std::byte> bytes) override {
     if (layout_.bits(array) == 0) {  // stored as generated: straight from the caller's memory

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
+#include <stdlib.h>
 #include <new>
 #include <span>
 #include <type_traits>
@@ -22,25 +23,32 @@
 
 namespace borealis::util {
 
+// `bytes` of memory, free with std::free: from 4 MB up 2 MB-aligned and
+// offered as huge pages, else aligned to `alignment` (a power of two, at
+// least sizeof(void*)). Throws std::bad_alloc.
+inline void* allocate_large(std::size_t bytes, std::size_t alignment = alignof(std::max_align_t)) {
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  bytes = std::max<std::size_t>(bytes, 1);
+  void* p = nullptr;
+  if (bytes >= 2 * kHuge) {
+    const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    p = std::aligned_alloc(kHuge, rounded);
+#if defined(MADV_HUGEPAGE)
+    if (p != nullptr) ::madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+  } else if (::posix_memalign(&p, alignment, bytes) != 0) {
+    p = nullptr;
+  }
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
 template <typename T>
 class LargeArray {
   static_assert(std::is_trivially_copyable_v<T>);
 
  public:
-  explicit LargeArray(std::size_t n) : n_(n) {
-    constexpr std::size_t kHuge = std::size_t{2} << 20;
-    const std::size_t bytes = std::max<std::size_t>(n * sizeof(T), 1);
-    if (bytes >= 2 * kHuge) {
-      const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
-      data_ = static_cast<T*>(std::aligned_alloc(kHuge, rounded));
-#if defined(MADV_HUGEPAGE)
-      if (data_ != nullptr) ::madvise(data_, rounded, MADV_HUGEPAGE);
-#endif
-    } else {
-      data_ = static_cast<T*>(std::malloc(bytes));
-    }
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
+  explicit LargeArray(std::size_t n) : data_(static_cast<T*>(allocate_large(n * sizeof(T)))), n_(n) {}
   ~LargeArray() { std::free(data_); }
   LargeArray(const LargeArray&) = delete;
   LargeArray& operator=(const LargeArray&) = delete;
