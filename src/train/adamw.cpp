@@ -1,0 +1,66 @@
+#include "borealis/train/adamw.h"
+
+#include <cmath>
+
+namespace borealis::train {
+
+AdamW::AdamW(const model::ParameterLayout& layout, AdamWSettings settings)
+    : layout_(layout), settings_(settings), m_(layout.total(), 0.0f), v_(layout.total(), 0.0f) {}
+
+void AdamW::step(std::span<float> params, std::span<const float> grads, double lr) {
+  ++t_;
+  const auto& s = settings_;
+  const double t = static_cast<double>(t_);
+  const float step_size = static_cast<float>(lr / (1.0 - std::pow(s.beta1, t)));
+  const float bias2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(s.beta2, t)));
+  const float one_minus_b1 = static_cast<float>(1.0 - s.beta1);
+  const float b2 = static_cast<float>(s.beta2), one_minus_b2 = static_cast<float>(1.0 - s.beta2);
+  const float eps = static_cast<float>(s.eps);
+  const float decay = static_cast<float>(1.0 - lr * s.weight_decay);
+  for (const auto& tensor : layout_.tensors()) {
+    float* p = params.data() + tensor.offset;
+    const float* g = grads.data() + tensor.offset;
+    float* m = m_.data() + tensor.offset;
+    float* v = v_.data() + tensor.offset;
+    const bool decays = tensor.decay && s.weight_decay != 0.0;
+    const auto n = static_cast<std::int64_t>(tensor.size);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (decays) p[i] *= decay;
+      m[i] += one_minus_b1 * (g[i] - m[i]);
+      v[i] = v[i] * b2 + one_minus_b2 * (g[i] * g[i]);
+      const float denom = std::sqrt(v[i]) / bias2_sqrt + eps;
+      p[i] -= step_size * (m[i] / denom);
+    }
+  }
+}
+
+double gradient_norm(const model::ParameterLayout& layout, std::span<const float> grads) {
+  double total = 0;
+  for (const auto& tensor : layout.tensors()) {
+    const float* g = grads.data() + tensor.offset;
+    const auto n = static_cast<std::int64_t>(tensor.size);
+    double sum = 0;
+#pragma omp parallel for schedule(static) reduction(+ : sum)
+    for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * g[i];
+    total += sum;
+  }
+  return std::sqrt(total);
+}
+
+double clip_gradients(const model::ParameterLayout& layout, std::span<float> grads,
+                      double max_norm) {
+  const double norm = gradient_norm(layout, grads);
+  if (norm > max_norm) {
+    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+    for (const auto& tensor : layout.tensors()) {
+      float* g = grads.data() + tensor.offset;
+      const auto n = static_cast<std::int64_t>(tensor.size);
+#pragma omp parallel for schedule(static)
+      for (std::int64_t i = 0; i < n; ++i) g[i] *= scale;
+    }
+  }
+  return norm;
+}
+
+}  // namespace borealis::train
