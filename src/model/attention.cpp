@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "borealis/model/layers.h"
+#include "vector_math.h"
 
 namespace borealis::model {
 
@@ -78,13 +79,8 @@ void attention_forward(float* out, float* lse, const float* qkv, std::int64_t B,
       for (std::int64_t r = 0; r < M; ++r) {
         const std::int64_t i = i0 + r;
         float* s = S.data() + r * K;
-        float mx = -std::numeric_limits<float>::infinity();
-        for (std::int64_t j = 0; j <= i; ++j) mx = std::max(mx, s[j]);
-        float sum = 0;
-        for (std::int64_t j = 0; j <= i; ++j) {
-          s[j] = std::exp(s[j] - mx);
-          sum += s[j];
-        }
+        const float mx = vmath::max_of(s, i + 1);
+        const float sum = vmath::exp_sub_sum(s, i + 1, mx);
         const float inv = 1.0f / sum;
         for (std::int64_t j = 0; j <= i; ++j) s[j] *= inv;
         for (std::int64_t j = i + 1; j < K; ++j) s[j] = 0.0f;
@@ -132,10 +128,8 @@ void attention_backward(float* dqkv, const float* dout, const float* out, const 
             float* ds = dP.data() + r * K;
             float rowdot = 0;
             for (int d = 0; d < D; ++d) rowdot += dO[r * g.C + d] * O[r * g.C + d];
-            for (std::int64_t j = 0; j <= i; ++j) {
-              p[j] = std::exp(p[j] - l);
-              ds[j] = p[j] * (ds[j] - rowdot);
-            }
+            vmath::exp_sub_scale(p, i + 1, l, 1.0f);
+            for (std::int64_t j = 0; j <= i; ++j) ds[j] = p[j] * (ds[j] - rowdot);
             for (std::int64_t j = i + 1; j < K; ++j) p[j] = ds[j] = 0.0f;
           }
           // dV[0:K] += Pᵀ · dO

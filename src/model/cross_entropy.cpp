@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "borealis/model/layers.h"
+#include "vector_math.h"
 
 namespace borealis::model {
 
@@ -14,11 +15,8 @@ double cross_entropy_forward(float* lse, const float* logits, const std::int32_t
 #pragma omp parallel for schedule(static) reduction(+ : total)
   for (std::int64_t n = 0; n < N; ++n) {
     const float* row = logits + n * Vp;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (std::int64_t v = 0; v < V; ++v) mx = std::max(mx, row[v]);
-    double sum = 0;
-    for (std::int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v] - mx));
-    const double l = mx + std::log(sum);
+    const float mx = vmath::max_of(row, V);
+    const double l = mx + std::log(static_cast<double>(vmath::sum_exp_sub(row, V, mx)));
     lse[n] = static_cast<float>(l);
     total += l - row[targets[n]];
   }
@@ -31,7 +29,7 @@ void cross_entropy_backward(float* logits, const float* lse, const std::int32_t*
   for (std::int64_t n = 0; n < N; ++n) {
     float* row = logits + n * Vp;
     const float l = lse[n];
-    for (std::int64_t v = 0; v < V; ++v) row[v] = std::exp(row[v] - l) * scale;
+    vmath::exp_sub_scale(row, V, l, scale);
     row[targets[n]] -= scale;
     for (std::int64_t v = V; v < Vp; ++v) row[v] = 0.0f;
   }

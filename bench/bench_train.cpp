@@ -1,0 +1,181 @@
+// Training throughput: the training issue's benchmark model -- GPT-2 style,
+// 6 layers, d_model 256, 8 heads, context 256, vocab 8192, batch 8 (6.9M
+// parameters, 2,048 tokens per step) -- and the Llama variant of the same
+// size, trained by Borealis and by PyTorch (bench/train_torch_peer.py, run
+// with Debian's python3-torch on OpenBLAS's OpenMP build) in the same run,
+// on the same number of threads. A step is forward + backward + gradient
+// clipping + AdamW. It also measures the machine's SGEMM rate (2048³,
+// OpenBLAS, same threads) and prints each trainer's achieved GFLOP/s
+// (llm.c's count: 6·params + 6·layers·context·d_model per token) as a share
+// of it.
+//
+// Usage: bench_train [STEPS] [THREADS]     (defaults 10 timed steps, all cores)
+// BENCH_TRAIN_NO_PEER=1 skips PyTorch (to profile Borealis alone).
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "borealis/model/transformer.h"
+#include "borealis/train/adamw.h"
+
+using Clock = std::chrono::steady_clock;
+using borealis::model::Family;
+using borealis::model::ModelConfig;
+
+namespace {
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double sgemm_gflops() {
+  const int n = 2048;
+  std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t = Clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
+                0.0f, c.data(), n);
+    best = std::max(best, 2.0 * n * n * n / seconds_since(t) / 1e9);
+  }
+  return best;
+}
+
+struct Timing {
+  double step = 0, forward = 0, backward = 0, update = 0, loss = 0;
+};
+
+Timing run_borealis(const ModelConfig& c, int B, int steps) {
+  borealis::model::Transformer model(c);
+  model.init_weights(0);
+  borealis::train::AdamW opt(model.layout(), {0.9, 0.95, 1e-8, 0.1});
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> tok(0, c.vocab_size - 1);
+  std::vector<std::int32_t> x(static_cast<std::size_t>(B) * c.max_seq_len), y(x.size());
+  for (auto& t : x) t = tok(rng);
+  for (auto& t : y) t = tok(rng);
+  std::vector<double> step, fwd, bwd, upd;
+  Timing r;
+  for (int s = 0; s < steps + 2; ++s) {
+    const auto t0 = Clock::now();
+    r.loss = model.forward(x, y, B, c.max_seq_len);
+    const double f = seconds_since(t0);
+    const auto t1 = Clock::now();
+    model.zero_grad();
+    model.backward();
+    const double b = seconds_since(t1);
+    const auto t2 = Clock::now();
+    borealis::train::clip_gradients(model.layout(), model.gradients(), 1.0);
+    opt.step(model.parameters(), model.gradients(), 3e-4);
+    const double u = seconds_since(t2);
+    if (s >= 2) {
+      step.push_back(seconds_since(t0));
+      fwd.push_back(f);
+      bwd.push_back(b);
+      upd.push_back(u);
+    }
+  }
+  r.step = median(step);
+  r.forward = median(fwd);
+  r.backward = median(bwd);
+  r.update = median(upd);
+  return r;
+}
+
+bool run_torch(const ModelConfig& c, int B, int steps, int threads, Timing& r,
+               std::string& version) {
+  const std::string cmd = fmt::format(
+      "OMP_NUM_THREADS={0} LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp "
+      "/usr/bin/python3 "
+      "{1}/train_torch_peer.py --family {2} --layers {3} --d-model {4} --heads {5} --kv-heads {6} "
+      "--seq {7} "
+      "--vocab {8} --batch {9} --steps {10} --threads {0}",
+      threads, BOREALIS_BENCH_DIR, borealis::model::family_name(c.family), c.n_layers, c.d_model,
+      c.n_heads, c.kv_heads(), c.max_seq_len, c.vocab_size, B, steps);
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return false;
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  if (::pclose(pipe) != 0) return false;
+  try {
+    const auto j = nlohmann::json::parse(out.substr(out.rfind('{')));
+    r.step = j.at("step_s");
+    r.forward = j.at("forward_s");
+    r.backward = j.at("backward_s");
+    r.update = j.at("update_s");
+    r.loss = j.at("loss");
+    version = j.at("torch");
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int steps = argc > 1 ? std::atoi(argv[1]) : 10;
+  const int threads = argc > 2 ? std::atoi(argv[2]) : omp_get_max_threads();
+  omp_set_num_threads(threads);
+  const int B = 8;
+  const double sgemm = sgemm_gflops();
+  fmt::print(
+      "bench_train: batch {} x context 256 = 2,048 tokens per step, {} threads, median of {} "
+      "steps\n",
+      B, threads, steps);
+  fmt::print("SGEMM 2048^3 (OpenBLAS, {} threads): {:.1f} GFLOP/s\n", threads, sgemm);
+  fmt::print("{:<7} {:<9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8}\n", "model", "trainer",
+             "params", "step ms", "fwd ms", "bwd ms", "upd ms", "tokens/s", "GFLOP/s", "of SGEMM");
+  for (auto family : {Family::gpt2, Family::llama}) {
+    ModelConfig c;
+    c.family = family;
+    c.n_layers = 6;
+    c.d_model = 256;
+    c.n_heads = 8;
+    c.n_kv_heads = 8;
+    c.max_seq_len = 256;
+    c.vocab_size = 8192;
+    const double flops = c.training_flops_per_token(c.max_seq_len);
+    const double tokens = static_cast<double>(B) * c.max_seq_len;
+    auto row = [&](const char* who, const Timing& t) {
+      const double tps = tokens / t.step;
+      fmt::print(
+          "{:<7} {:<9} {:>10} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.0f} {:>9.1f} {:>7.0f}%\n",
+          borealis::model::family_name(family), who, c.parameter_count(), t.step * 1e3,
+          t.forward * 1e3, t.backward * 1e3, t.update * 1e3, tps, tps * flops / 1e9,
+          100.0 * tps * flops / 1e9 / sgemm);
+      return tps;
+    };
+    const double ours = row("borealis", run_borealis(c, B, steps));
+    Timing torch;
+    std::string version;
+    if (std::getenv("BENCH_TRAIN_NO_PEER") != nullptr) continue;
+    if (run_torch(c, B, steps, threads, torch, version)) {
+      const double peer = row(("torch" + version.substr(0, version.find('a'))).c_str(), torch);
+      fmt::print("{:<7} ratio     {:.2f}x PyTorch's tokens/s\n",
+                 borealis::model::family_name(family), ours / peer);
+    } else {
+      fmt::print("{:<7} PyTorch peer did not run (needs /usr/bin/python3 with python3-torch)\n",
+                 borealis::model::family_name(family));
+    }
+  }
+  return 0;
+}
