@@ -3,23 +3,28 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "borealis/model/layers.h"
 #include "vector_math.h"
 
 namespace borealis::model {
 
-double cross_entropy_forward(float* lse, const float* logits, const std::int32_t* targets,
-                             std::int64_t N, std::int64_t V, std::int64_t Vp) {
-  double total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
+double cross_entropy_forward(float* lse, const float* logits, const std::int32_t* targets, std::int64_t N,
+                             std::int64_t V, std::int64_t Vp) {
+  // Per-row losses summed afterwards in row order: the mean does not depend
+  // on how OpenMP split the rows (a reduction clause would).
+  std::vector<double> row_loss(static_cast<std::size_t>(N));
+#pragma omp parallel for schedule(static)
   for (std::int64_t n = 0; n < N; ++n) {
     const float* row = logits + n * Vp;
     const float mx = vmath::max_of(row, V);
     const double l = mx + std::log(static_cast<double>(vmath::sum_exp_sub(row, V, mx)));
     lse[n] = static_cast<float>(l);
-    total += l - row[targets[n]];
+    row_loss[static_cast<std::size_t>(n)] = l - row[targets[n]];
   }
+  double total = 0;
+  for (double l : row_loss) total += l;
   return total / static_cast<double>(N);
 }
 

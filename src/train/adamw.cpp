@@ -1,6 +1,8 @@
 #include "borealis/train/adamw.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace borealis::train {
 
@@ -36,14 +38,24 @@ void AdamW::step(std::span<float> params, std::span<const float> grads, double l
 }
 
 double gradient_norm(const model::ParameterLayout& layout, std::span<const float> grads) {
+  // Fixed chunks summed in order, so the norm -- and through clipping, the
+  // weights -- do not depend on the thread count or OpenMP's reduction order.
+  constexpr std::int64_t kChunk = 1 << 14;
   double total = 0;
+  std::vector<double> partial;
   for (const auto& tensor : layout.tensors()) {
     const float* g = grads.data() + tensor.offset;
     const auto n = static_cast<std::int64_t>(tensor.size);
-    double sum = 0;
-#pragma omp parallel for schedule(static) reduction(+ : sum)
-    for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * g[i];
-    total += sum;
+    const std::int64_t chunks = (n + kChunk - 1) / kChunk;
+    partial.assign(static_cast<std::size_t>(chunks), 0.0);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+      double sum = 0;
+      for (std::int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i)
+        sum += static_cast<double>(g[i]) * g[i];
+      partial[static_cast<std::size_t>(c)] = sum;
+    }
+    for (double p : partial) total += p;
   }
   return std::sqrt(total);
 }

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   borealis::cli::add_tokenizer_command(app);
   borealis::cli::add_tokenize_command(app);
   borealis::cli::add_index_command(app);
+  borealis::cli::add_train_command(app);
 
   try {
     app.parse(argc, argv);

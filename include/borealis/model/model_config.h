@@ -59,6 +59,7 @@ Family parse_family(const std::string& name, const std::string& where);
 
 nlohmann::json to_json(const ModelConfig& c);
 // Missing keys take their defaults; unknown keys and wrong types are errors.
-ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& where);
+// With `check`, the result is validated too.
+ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& where, bool check = true);
 
 }  // namespace borealis::model

@@ -1,0 +1,58 @@
+#pragma once
+// Training checkpoints: one folder per saved step under RUN/checkpoints/,
+//   step_00000100/
+//     model.safetensors      the weights (model_weights.h; config in its metadata)
+//     optimizer.safetensors  AdamW's m and v as "m.NAME" / "v.NAME"
+//     state.json             step, consumed samples, AdamW's step count, the
+//                            training config, and the data provenance record:
+//                            the index folder and every dataset in it (prefix,
+//                            corpus, weight, its .idx content hash (XXH3-64),
+//                            its .bin size)
+//     tokenizer/             a copy of the tokenizer file(s) the data was made with
+// A folder is written under a temporary name and renamed when complete, so a
+// step_* folder is always whole; `latest` (atomic) names the newest. Only the
+// newest `keep` are kept.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "borealis/data/blended_index.h"
+#include "borealis/model/transformer.h"
+#include "borealis/train/adamw.h"
+
+namespace borealis::train {
+
+struct CheckpointState {
+  std::int64_t step = 0;               // optimizer steps completed
+  std::uint64_t consumed_samples = 0;  // global training samples consumed
+  nlohmann::json config;               // the training config (train_config.h to_json)
+  nlohmann::json provenance;           // what the model was trained on
+};
+
+// Writes the checkpoint folder for state.step under `run_dir`/checkpoints,
+// updates `latest`, deletes all but the newest `keep`. Returns its path.
+std::string write_checkpoint(const std::string& run_dir, const model::Transformer& model,
+                             const AdamW& optimizer, const CheckpointState& state,
+                             const std::vector<std::string>& tokenizer_files, std::int64_t keep);
+
+// The newest complete checkpoint folder under run_dir/checkpoints, if any.
+std::optional<std::string> latest_checkpoint(const std::string& run_dir);
+
+// Reads a checkpoint folder's state.json (borealis::Error naming the file when bad).
+CheckpointState read_checkpoint_state(const std::string& checkpoint_dir);
+// Loads weights and optimizer state into model and optimizer, which must have
+// the checkpoint's shapes (errors name the file and tensor).
+void read_checkpoint(const std::string& checkpoint_dir, model::Transformer& model,
+                     AdamW& optimizer);
+
+// The tokenizer file inside a checkpoint (its tokenizer/ folder), for generation.
+std::string checkpoint_tokenizer(const std::string& checkpoint_dir);
+
+// The data provenance record for an index folder and its index (see above).
+nlohmann::json data_provenance(const std::string& index_dir, const data::BlendedIndex& index);
+
+}  // namespace borealis::train
