@@ -20,15 +20,16 @@ RopeTable::RopeTable(int max_seq_len, int head_dim, double theta) : half_(head_d
 }
 
 namespace {
-// sign = +1 rotates by +angle (forward), -1 by -angle (the transpose, backward).
+// Row n is at position first + n % T. sign = +1 rotates by +angle (forward),
+// -1 by -angle (the transpose, backward).
 void rotate(float* qkv, const RopeTable& table, std::int64_t B, std::int64_t T, int NH, int NKV,
-            int D, float sign) {
+            int D, float sign, int first = 0) {
   const std::int64_t row = static_cast<std::int64_t>(NH + 2 * NKV) * D;
   const int heads = NH + NKV;  // q heads then k heads are contiguous at the row's start
   const int half = D / 2;
 #pragma omp parallel for schedule(static)
   for (std::int64_t n = 0; n < B * T; ++n) {
-    const int pos = static_cast<int>(n % T);
+    const int pos = first + static_cast<int>(n % T);
     const float* c = table.cos(pos);
     const float* s = table.sin(pos);
     float* r = qkv + n * row;
@@ -47,6 +48,11 @@ void rotate(float* qkv, const RopeTable& table, std::int64_t B, std::int64_t T, 
 void rope_forward(float* qkv, const RopeTable& table, std::int64_t B, std::int64_t T, int NH,
                   int NKV, int D) {
   rotate(qkv, table, B, T, NH, NKV, D, 1.0f);
+}
+
+void rope_forward_at(float* qkv, const RopeTable& table, std::int64_t rows, int first_position, int NH, int NKV,
+                     int D) {
+  rotate(qkv, table, 1, rows, NH, NKV, D, 1.0f, first_position);
 }
 
 void rope_backward(float* dqkv, const RopeTable& table, std::int64_t B, std::int64_t T, int NH,

@@ -81,10 +81,10 @@ void run_inspect(const InspectOptions& opt) {
   std::uint64_t peak = 1;
   for (const auto& b : s.histogram) peak = std::max(peak, b.count);
   for (const auto& b : s.histogram) {
-    const std::string range = b.hi - b.lo <= 1 ? fmt::format("{}", b.lo)
-                                               : fmt::format("{}-{}", b.lo, b.hi - 1);
-    const auto bar = static_cast<std::size_t>(40.0 * static_cast<double>(b.count) /
-                                              static_cast<double>(peak) + 0.5);
+    const std::string range =
+        b.hi - b.lo <= 1 ? fmt::format("{}", b.lo) : fmt::format("{}-{}", b.lo, b.hi - 1);
+    const auto bar = static_cast<std::size_t>(
+        40.0 * static_cast<double>(b.count) / static_cast<double>(peak) + 0.5);
     fmt::print("  {:>13}  {:>12}  {}\n", range, format_count(b.count), std::string(bar, '#'));
   }
   if (head > 0) fmt::print("first {} sequences (up to {} tokens each)\n", head, opt.max_tokens);
@@ -164,15 +164,16 @@ void run_merge(const std::string& output, const std::vector<std::string>& raw_in
 }  // namespace
 
 void add_data_command(CLI::App& app) {
-  auto* data = app.add_subcommand(
-      "data", "Inspect, validate and merge Megatron .bin/.idx token datasets");
+  auto* data =
+      app.add_subcommand("data", "Inspect, validate and merge Megatron .bin/.idx token datasets");
   data->require_subcommand(1);
   data->footer(
       "A dataset is named by its PREFIX: PREFIX.idx holds the index, PREFIX.bin the tokens.\n"
       "PREFIX.idx or PREFIX.bin are accepted too.");
 
   auto inspect = std::make_shared<InspectOptions>();
-  auto* cmd = data->add_subcommand("inspect", "Counts, dtype, length histogram and first sequences");
+  auto* cmd =
+      data->add_subcommand("inspect", "Counts, dtype, length histogram and first sequences");
   cmd->add_option("PREFIX", inspect->prefix, "Dataset prefix")->required();
   cmd->add_flag("--json", inspect->json, "Print one JSON object instead of text");
   cmd->add_option("--head", inspect->head, "How many leading sequences to show")
@@ -194,8 +195,7 @@ void add_data_command(CLI::App& app) {
       "merge",
       "Concatenate datasets into one (pointers rebased, document indices offset), streaming");
   cmd->add_option("OUT", *output, "Output prefix")->required();
-  cmd->add_option("IN", *inputs, "Input prefixes, or directories of .idx/.bin pairs")
-      ->required();
+  cmd->add_option("IN", *inputs, "Input prefixes, or directories of .idx/.bin pairs")->required();
   cmd->callback([output, inputs] { run_merge(*output, *inputs); });
 }
 

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   borealis::cli::add_tokenize_command(app);
   borealis::cli::add_index_command(app);
   borealis::cli::add_train_command(app);
+  borealis::cli::add_generate_command(app);
+  borealis::cli::add_plot_command(app);
 
   try {
     app.parse(argc, argv);

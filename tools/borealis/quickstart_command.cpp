@@ -2,11 +2,11 @@
 // Each step writes its outputs atomically and is skipped when they are
 // already complete, so re-running is cheap and an interrupted run resumes.
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -43,11 +43,14 @@ void add_quickstart_command(CLI::App& app) {
     tokenize::BpeTrainerOptions trainer;  // 8,192 tokens, cl100k_base's split pattern
     fmt::print("Borealis quickstart in {}\n", opt->workdir);
     fmt::print("Plan:\n");
-    fmt::print("  1. corpus     Debian dictionaries -> science JSONL corpora      ({})\n", corpus_dir);
+    fmt::print("  1. corpus     Debian dictionaries -> science JSONL corpora      ({})\n",
+               corpus_dir);
     fmt::print("  2. tokenizer  train a {}-token byte-level BPE on the corpus  ({})\n",
                util::format_count(trainer.vocab_size), tokenizer_dir);
-    fmt::print("  3. tokens     tokenize each corpus into a Megatron .bin/.idx    ({})\n", tokens_dir);
-    fmt::print("  4. index      blend the corpora into training samples           ({})\n", index_dir);
+    fmt::print("  3. tokens     tokenize each corpus into a Megatron .bin/.idx    ({})\n",
+               tokens_dir);
+    fmt::print("  4. index      blend the corpora into training samples           ({})\n",
+               index_dir);
     fmt::print("  (training and generation join as they land)\n\n");
 
     fmt::print("[1/4] corpus\n");
@@ -55,14 +58,15 @@ void add_quickstart_command(CLI::App& app) {
     print_corpus_summary(corpus);
 
     fmt::print("\n[2/4] tokenizer\n");
-    if (opt->force) std::filesystem::remove(std::filesystem::path(tokenizer_dir) / "train.done.json");
+    if (opt->force)
+      std::filesystem::remove(std::filesystem::path(tokenizer_dir) / "train.done.json");
     std::vector<std::string> inputs;
     for (const auto& c : corpus.corpora) inputs.push_back(c.path);
     util::ProgressLine merging("tokenizer train: merging", trainer.vocab_size, "tokens");
     tokenize::BpeTrainingProgress progress;
     progress.merging = [&](std::size_t tokens, std::size_t) { merging.update(tokens); };
-    const auto trained = tokenize::train_bpe_from_jsonl(inputs, "text", trainer, tokenizer_dir,
-                                                        "science", progress);
+    const auto trained =
+        tokenize::train_bpe_from_jsonl(inputs, "text", trainer, tokenizer_dir, "science", progress);
     if (trained.reused) {
       fmt::print("reused {} (already trained on these corpora)\n", trained.tokenizer_json);
     } else {
@@ -81,20 +85,23 @@ void add_quickstart_command(CLI::App& app) {
     for (const auto& c : corpus.corpora) {
       const std::string prefix = (std::filesystem::path(tokens_dir) / c.name).string();
       if (opt->force) std::filesystem::remove(prefix + ".done.json");
-      const auto s = tokenize::tokenize_jsonl_to_dataset(*tokenizer, trained.tokenizer_json, {c.path},
-                                                         prefix, run);
-      fmt::print("{:<10} {:>10} {:>12} {:>12} {:>8.2f}  {}.bin/.idx{}\n", c.name,
-                 util::format_count(s.documents), util::format_count(s.tokens),
-                 util::format_bytes(s.text_bytes),
-                 s.tokens > 0 ? static_cast<double>(s.text_bytes) / static_cast<double>(s.tokens) : 0.0,
-                 prefix, s.reused ? " (reused)" : "");
+      const auto s = tokenize::tokenize_jsonl_to_dataset(*tokenizer, trained.tokenizer_json,
+                                                         {c.path}, prefix, run);
+      fmt::print(
+          "{:<10} {:>10} {:>12} {:>12} {:>8.2f}  {}.bin/.idx{}\n", c.name,
+          util::format_count(s.documents), util::format_count(s.tokens),
+          util::format_bytes(s.text_bytes),
+          s.tokens > 0 ? static_cast<double>(s.text_bytes) / static_cast<double>(s.tokens) : 0.0,
+          prefix, s.reused ? " (reused)" : "");
       total_docs += s.documents;
       total_tokens += s.tokens;
       total_bytes += s.text_bytes;
     }
     fmt::print("{:<10} {:>10} {:>12} {:>12} {:>8.2f}\n", "total", util::format_count(total_docs),
                util::format_count(total_tokens), util::format_bytes(total_bytes),
-               total_tokens > 0 ? static_cast<double>(total_bytes) / static_cast<double>(total_tokens) : 0.0);
+               total_tokens > 0
+                   ? static_cast<double>(total_bytes) / static_cast<double>(total_tokens)
+                   : 0.0);
 
     // An AuroraGPT-style data file list: one corpus per line, weights chosen
     // to over-sample the small, dense corpora (the realised mix is printed).
@@ -103,30 +110,37 @@ void add_quickstart_command(CLI::App& app) {
     const std::string list = (std::filesystem::path(index_dir) / "data_file_list.txt").string();
     std::string lines;
     for (const auto& c : corpus.corpora) {
-      const double weight = c.name == "gcide" ? 0.4 : c.name == "foldoc" ? 0.3 : c.name == "elements" ? 0.2 : 0.1;
+      const double weight = c.name == "gcide"      ? 0.4
+                            : c.name == "foldoc"   ? 0.3
+                            : c.name == "elements" ? 0.2
+                                                   : 0.1;
       lines += fmt::format("{} ../tokens/{} {}\n", weight, c.name, c.name);
     }
     io::write_file_atomically(list, lines);
     data::BlendOptions blend;
     blend.flavor = data::IndexFlavor::kMegatronDeepSpeed;
     blend.sequence_length = 256;
-    blend.num_samples = std::max<std::uint64_t>(1, total_tokens / blend.sequence_length);  // about one pass
-    blend.shuffle_sample_in_corpus = true;  // ALCF's default
+    blend.num_samples =
+        std::max<std::uint64_t>(1, total_tokens / blend.sequence_length);  // about one pass
+    blend.shuffle_sample_in_corpus = true;                                 // ALCF's default
     data::IndexBuildOptions build;
     build.threads = std::max(1u, std::thread::hardware_concurrency());
     data::IndexBuildReport report;
-    const auto index = data::build_index_folder(index_dir, data::read_data_file_list(list), blend, build, &report);
+    const auto index =
+        data::build_index_folder(index_dir, data::read_data_file_list(list), blend, build, &report);
     print_index_mix(index);
-    fmt::print("{} samples of {} tokens from {} ({}){}\n", util::format_count(index.size()), blend.sequence_length + 1,
-               list, "megatron-deepspeed flavour, --shuffle-sample-in-corpus",
+    fmt::print("{} samples of {} tokens from {} ({}){}\n", util::format_count(index.size()),
+               blend.sequence_length + 1, list,
+               "megatron-deepspeed flavour, --shuffle-sample-in-corpus",
                report.datasets_built == 0 && !report.blend_built ? " (reused)" : "");
 
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("\nDone in {:.1f}s. Look at a training sample and where it came from with\n"
-               "  borealis index inspect {} --tokenizer {} --sample 0\n"
-               "See docs/quickstart.md for what comes next.\n",
-               seconds, index_dir, trained.tokenizer_json);
+    fmt::print(
+        "\nDone in {:.1f}s. Look at a training sample and where it came from with\n"
+        "  borealis index inspect {} --tokenizer {} --sample 0\n"
+        "See docs/quickstart.md for what comes next.\n",
+        seconds, index_dir, trained.tokenizer_json);
   });
 }
 

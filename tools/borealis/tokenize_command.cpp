@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -53,8 +53,8 @@ std::string describe(const tokenize::JsonlTokenizeSummary& s, const std::string&
       "tokenized {} documents ({} of text) into {} tokens -> {}; {} bad lines skipped, "
       "{} invalid UTF-8 sequences replaced, {} empty documents {}",
       util::format_count(s.documents), util::format_bytes(s.text_bytes),
-      util::format_count(s.tokens), output, s.bad_lines, s.invalid_utf8_replaced,
-      s.empty_documents, drop_empty ? "dropped" : "kept");
+      util::format_count(s.tokens), output, s.bad_lines, s.invalid_utf8_replaced, s.empty_documents,
+      drop_empty ? "dropped" : "kept");
 }
 
 std::uint64_t file_size(const std::string& path) {
@@ -69,19 +69,21 @@ void run_single(Options& opt, const tokenize::Tokenizer& tokenizer) {
   for (const auto& in : opt.inputs) input_bytes += file_size(in);
   util::ProgressLine progress("tokenize (input file bytes)", input_bytes, "bytes");
   const auto start = std::chrono::steady_clock::now();
-  const auto s = tokenize::tokenize_jsonl_to_dataset(
-      tokenizer, opt.tokenizer, opt.inputs, opt.output_prefix, opt.run,
-      [&](std::uint64_t docs, std::uint64_t bytes) {
-        progress.update(bytes, docs_per_second(docs, start));
-      });
+  const auto s =
+      tokenize::tokenize_jsonl_to_dataset(tokenizer, opt.tokenizer, opt.inputs, opt.output_prefix,
+                                          opt.run, [&](std::uint64_t docs, std::uint64_t bytes) {
+                                            progress.update(bytes, docs_per_second(docs, start));
+                                          });
   if (s.reused) {
-    fmt::print("{}: already complete ({} documents, {} tokens); nothing to do\n",
-               opt.output_prefix, util::format_count(s.documents), util::format_count(s.tokens));
+    fmt::print("{}: already complete ({} documents, {} tokens); nothing to do\n", opt.output_prefix,
+               util::format_count(s.documents), util::format_count(s.tokens));
     return;
   }
   progress.finish(docs_per_second(s.documents, start));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("{} ({:.1f} MB/s of text)\n", describe(s, opt.output_prefix + ".bin/.idx", opt.run.drop_empty),
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("{} ({:.1f} MB/s of text)\n",
+             describe(s, opt.output_prefix + ".bin/.idx", opt.run.drop_empty),
              seconds > 0 ? static_cast<double>(s.text_bytes) / seconds / 1e6 : 0.0);
 }
 
@@ -117,15 +119,19 @@ void run_rank(Options& opt, const tokenize::Tokenizer& tokenizer, dist::MpiWorld
     const std::string prefix = dist::rank_output_prefix(opt.output_prefix, rank, size);
     // Rank 0's progress stands for all: N redrawn lines cannot share a terminal.
     std::optional<util::ProgressLine> progress;
-    if (rank == 0) progress.emplace(fmt::format("tokenize {} (input bytes)", who), my_bytes, "bytes");
+    if (rank == 0)
+      progress.emplace(fmt::format("tokenize {} (input bytes)", who), my_bytes, "bytes");
     const auto start = std::chrono::steady_clock::now();
-    s = tokenize::tokenize_jsonl_to_dataset(
-        tokenizer, opt.tokenizer, mine, prefix, opt.run, [&](std::uint64_t docs, std::uint64_t bytes) {
-          if (progress) progress->update(bytes, docs_per_second(docs, start));
-        });
+    s = tokenize::tokenize_jsonl_to_dataset(tokenizer, opt.tokenizer, mine, prefix, opt.run,
+                                            [&](std::uint64_t docs, std::uint64_t bytes) {
+                                              if (progress)
+                                                progress->update(bytes,
+                                                                 docs_per_second(docs, start));
+                                            });
     if (progress && !s.reused) progress->finish(docs_per_second(s.documents, start));
     progress.reset();
-    const std::string files = fmt::format("input files {}-{} of {}", first + 1, last, opt.inputs.size());
+    const std::string files =
+        fmt::format("input files {}-{} of {}", first + 1, last, opt.inputs.size());
     if (s.reused) {
       print_line("{}: {}: already complete ({} documents, {} tokens; {}); nothing to do", who,
                  prefix, util::format_count(s.documents), util::format_count(s.tokens), files);
@@ -137,9 +143,13 @@ void run_rank(Options& opt, const tokenize::Tokenizer& tokenizer, dist::MpiWorld
   // The sum completes on any rank only once every rank has contributed, that
   // is, has finished (and committed) its output: it is also the barrier
   // before the merge.
-  std::vector<std::uint64_t> totals = {s.documents,       s.tokens, s.text_bytes,
-                                       s.bad_lines,       s.invalid_utf8_replaced,
-                                       s.empty_documents, first < last ? 1u : 0u,
+  std::vector<std::uint64_t> totals = {s.documents,
+                                       s.tokens,
+                                       s.text_bytes,
+                                       s.bad_lines,
+                                       s.invalid_utf8_replaced,
+                                       s.empty_documents,
+                                       first < last ? 1u : 0u,
                                        s.reused ? 1u : 0u};
   world.sum(totals);
   if (rank != 0) return;
@@ -161,7 +171,8 @@ void run_rank(Options& opt, const tokenize::Tokenizer& tokenizer, dist::MpiWorld
   }
   std::vector<std::string> parts;
   for (int r = 0; r < size; ++r)
-    if (bounds[r] < bounds[r + 1]) parts.push_back(dist::rank_output_prefix(opt.output_prefix, r, size));
+    if (bounds[r] < bounds[r + 1])
+      parts.push_back(dist::rank_output_prefix(opt.output_prefix, r, size));
   util::ProgressLine progress("merge", parts.size(), "datasets");
   const auto m = dist::merge_rank_outputs(
       opt.output_prefix, parts, [&](std::size_t done, std::size_t, std::uint64_t bytes) {
@@ -184,7 +195,8 @@ void run_rank(Options& opt, const tokenize::Tokenizer& tokenizer, dist::MpiWorld
 void add_tokenize_command(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
-      "tokenize", "Tokenize JSONL corpora (.jsonl, .jsonl.gz, .jsonl.zst) into a .bin/.idx dataset");
+      "tokenize",
+      "Tokenize JSONL corpora (.jsonl, .jsonl.gz, .jsonl.zst) into a .bin/.idx dataset");
   cmd->add_option("--tokenizer", opt->tokenizer, kTokenizerSpecHelp)->required();
   cmd->add_option("--encoding", opt->encoding,
                   "Encoding of a .tiktoken file (default: from its file name)");
@@ -221,15 +233,16 @@ void add_tokenize_command(CLI::App& app) {
       "partial dataset.\n"
       "\n"
       "Under `mpirun -np N` the input files are cut, in order, into N contiguous shares of about\n"
-      "equal size; rank r writes PREFIX.rank{r}-of-{N}.bin/.idx (r zero-padded to the digits of N)\n"
+      "equal size; rank r writes PREFIX.rank{r}-of-{N}.bin/.idx (r zero-padded to the digits of "
+      "N)\n"
       "and rank 0 prints the totals. Re-running with the same N reuses complete rank outputs.\n"
       "Without --merge, join them into one dataset with\n"
       "  borealis data merge PREFIX PREFIX.rank*-of-N.idx");
   cmd->callback([opt, workers] {
     auto& world = dist::MpiWorld::get();
     if (world.size() > 1 && workers->count() == 0)
-      opt->run.workers =
-          std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(world.local_size()));
+      opt->run.workers = std::max(
+          1u, std::thread::hardware_concurrency() / static_cast<unsigned>(world.local_size()));
     const auto tokenizer = tokenize::load_tokenizer(opt->tokenizer, opt->encoding);
     opt->run.allowed_special =
         opt->allow_special ? tokenize::SpecialTokens::kAll : tokenize::SpecialTokens::kNone;

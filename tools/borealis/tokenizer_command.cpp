@@ -67,19 +67,19 @@ void map_jsonl(const Options& opt, const char* unit, Convert&& convert) {
 }  // namespace
 
 void add_tokenizer_command(CLI::App& app) {
-  auto* tok = app.add_subcommand("tokenizer", "Encode and decode text with a tokenizer, or train one");
+  auto* tok =
+      app.add_subcommand("tokenizer", "Encode and decode text with a tokenizer, or train one");
   tok->require_subcommand(1);
   auto opt = std::make_shared<Options>();
   auto add_common = [&](CLI::App* cmd) {
-    cmd->add_option("--tokenizer", opt->tokenizer,
-                    kTokenizerSpecHelp)
-        ->required();
+    cmd->add_option("--tokenizer", opt->tokenizer, kTokenizerSpecHelp)->required();
     cmd->add_option("--encoding", opt->encoding,
                     "Encoding of a .tiktoken file (default: from its file name)");
     cmd->add_option("--input", opt->input, "Input JSONL")->required();
     cmd->add_option("--output", opt->output, "Output JSONL (written atomically)")->required();
   };
-  auto* encode = tok->add_subcommand("encode", "Each line {\"text\": ...} becomes {\"ids\": [...]}");
+  auto* encode =
+      tok->add_subcommand("encode", "Each line {\"text\": ...} becomes {\"ids\": [...]}");
   add_common(encode);
   encode->add_option("--json-key", opt->json_key, "Key holding the text")->capture_default_str();
   encode->add_flag("--allow-special", opt->allow_special,
@@ -87,8 +87,8 @@ void add_tokenizer_command(CLI::App& app) {
                    "(default: encode them as ordinary text)");
   encode->callback([opt] {
     const auto tokenizer = load_tokenizer(*opt);
-    const auto allowed = opt->allow_special ? tokenize::SpecialTokens::kAll
-                                            : tokenize::SpecialTokens::kNone;
+    const auto allowed =
+        opt->allow_special ? tokenize::SpecialTokens::kAll : tokenize::SpecialTokens::kNone;
     std::vector<tokenize::TokenId> ids;
     map_jsonl(*opt, "encode", [&](const nlohmann::json& j, std::uint64_t) {
       auto it = j.find(opt->json_key);
@@ -99,7 +99,8 @@ void add_tokenizer_command(CLI::App& app) {
       return nlohmann::json{{"ids", ids}};
     });
   });
-  auto* decode = tok->add_subcommand("decode", "Each line {\"ids\": [...]} becomes {\"text\": ...}");
+  auto* decode =
+      tok->add_subcommand("decode", "Each line {\"ids\": [...]} becomes {\"text\": ...}");
   add_common(decode);
   decode->callback([opt] {
     const auto tokenizer = load_tokenizer(*opt);
@@ -129,23 +130,28 @@ void add_tokenizer_train_command(CLI::App& tok) {
   auto* train = tok.add_subcommand(
       "train", "Learn a byte-level BPE vocabulary from JSONL (.jsonl, .jsonl.gz, .jsonl.zst)");
   train->add_option("--input", opt->inputs, "Input files")->required();
-  train->add_option("--output", opt->output,
-                    "Output directory: tokenizer.json (Hugging Face) and NAME.tiktoken (rank file)")
+  train
+      ->add_option("--output", opt->output,
+                   "Output directory: tokenizer.json (Hugging Face) and NAME.tiktoken (rank file)")
       ->required();
   train->add_option("--name", opt->name, "Name of the .tiktoken file")->capture_default_str();
-  train->add_option("--vocab-size", opt->trainer.vocab_size,
-                    "Total vocabulary: 256 byte tokens + learned tokens + special tokens")
+  train
+      ->add_option("--vocab-size", opt->trainer.vocab_size,
+                   "Total vocabulary: 256 byte tokens + learned tokens + special tokens")
       ->capture_default_str()
       ->check(CLI::Range(257u, 1u << 24));
-  train->add_option("--min-frequency", opt->trainer.min_frequency,
-                    "Stop when the most frequent pair occurs fewer times than this")
+  train
+      ->add_option("--min-frequency", opt->trainer.min_frequency,
+                   "Stop when the most frequent pair occurs fewer times than this")
       ->capture_default_str();
-  train->add_option("--pattern", opt->trainer.pattern_name,
-                    "Pre-tokenizer split pattern, named by the OpenAI encoding that defines it "
-                    "(gpt2, cl100k_base, o200k_base)")
+  train
+      ->add_option("--pattern", opt->trainer.pattern_name,
+                   "Pre-tokenizer split pattern, named by the OpenAI encoding that defines it "
+                   "(gpt2, cl100k_base, o200k_base)")
       ->capture_default_str();
-  train->add_option("--special-token", opt->trainer.special_tokens,
-                    "Special tokens, given ids after the learned ones (repeatable)")
+  train
+      ->add_option("--special-token", opt->trainer.special_tokens,
+                   "Special tokens, given ids after the learned ones (repeatable)")
       ->capture_default_str();
   train->add_option("--json-key", opt->json_key, "Key holding each document's text")
       ->capture_default_str();
@@ -175,14 +181,15 @@ void add_tokenizer_train_command(CLI::App& tok) {
 
 void print_training_summary(const tokenize::BpeTrainingSummary& s,
                             const tokenize::BpeTrainerOptions& options) {
-  fmt::print("trained {} tokens ({} merges{}) on {} documents ({} of text; {} invalid UTF-8 "
-             "sequences replaced) -> {}, {}\n",
-             util::format_count(s.vocab_size), util::format_count(s.merges),
-             s.vocab_size < options.vocab_size
-                 ? fmt::format("; stopped early: no pair occurs {} times", options.min_frequency)
-                 : "",
-             util::format_count(s.documents), util::format_bytes(s.text_bytes),
-             s.invalid_utf8_replaced, s.tokenizer_json, s.rank_file);
+  fmt::print(
+      "trained {} tokens ({} merges{}) on {} documents ({} of text; {} invalid UTF-8 "
+      "sequences replaced) -> {}, {}\n",
+      util::format_count(s.vocab_size), util::format_count(s.merges),
+      s.vocab_size < options.vocab_size
+          ? fmt::format("; stopped early: no pair occurs {} times", options.min_frequency)
+          : "",
+      util::format_count(s.documents), util::format_bytes(s.text_bytes), s.invalid_utf8_replaced,
+      s.tokenizer_json, s.rank_file);
 }
 
 }  // namespace borealis::cli

@@ -69,6 +69,9 @@ class RopeTable {
 // Rotates the q and k heads of every row of qkv [B, T, (NH + 2 NKV) D] in place.
 void rope_forward(float* qkv, const RopeTable& table, std::int64_t B, std::int64_t T, int NH,
                   int NKV, int D);
+// The same for `rows` consecutive positions first_position, first_position + 1, ...
+// (generation: new tokens after a KV cache).
+void rope_forward_at(float* qkv, const RopeTable& table, std::int64_t rows, int first_position, int NH, int NKV, int D);
 // The transpose (rotation by -angle) of the q and k parts of dqkv, in place.
 void rope_backward(float* dqkv, const RopeTable& table, std::int64_t B, std::int64_t T, int NH,
                    int NKV, int D);

@@ -31,6 +31,7 @@ class Transformer {
   std::span<const float> parameters() const { return params_; }
   std::span<float> gradients() { return grads_; }
   std::span<const float> gradients() const { return grads_; }
+  const RopeTable& rope() const { return rope_; }  // llama only
 
   // GPT-2's initialisation: weights N(0, 0.02), the two projections that
   // feed the residual stream N(0, 0.02/sqrt(2·layers)), biases 0, norm

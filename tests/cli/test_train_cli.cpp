@@ -1,0 +1,112 @@
+// `borealis train`, `generate` and `plot` as a user runs them.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "borealis/data/index_folder.h"
+#include "borealis/data/indexed_dataset_writer.h"
+#include "test_util.h"
+
+namespace borealis {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A tiny run on counting data (token ids below 61) with r50k_base as the tokenizer.
+std::string train_tiny(const test::TempDir& dir) {
+  const std::string prefix = dir / "counting";
+  {
+    data::IndexedDatasetWriter w(prefix, data::DType::kUInt16);
+    for (int d = 0; d < 100; ++d) {
+      std::vector<std::uint16_t> doc(80);
+      std::uint16_t v = static_cast<std::uint16_t>(d % 61);
+      for (auto& t : doc) t = v = static_cast<std::uint16_t>((v + 1) % 61);
+      w.add_document(std::span<const std::uint16_t>(doc));
+    }
+    w.finish();
+  }
+  data::BlendOptions blend;
+  blend.sequence_length = 32;
+  blend.num_samples = 300;
+  data::build_index_folder(dir / "index", {data::BlendSource{prefix, std::nullopt, ""}}, blend);
+  test::write_text(dir / "run.toml", fmt::format(R"(
+[model]
+family = "gpt2"
+n_layers = 1
+d_model = 32
+n_heads = 2
+n_kv_heads = 2
+max_seq_len = 64
+[data]
+index = "index"
+tokenizer = "{}/vocab/r50k_base.tiktoken"
+eval_samples = 16
+[train]
+steps = 6
+micro_batch = 4
+checkpoint_every = 3
+out = "run"
+)",
+                                                 test::data_dir()));
+  const auto r = test::run_borealis("train --config " + dir / "run.toml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("trained steps 1..6"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("held-out loss"), std::string::npos) << r.output;
+  return dir / "run";
+}
+
+TEST(TrainCli, TrainsGeneratesAndPlots) {
+  test::TempDir dir;
+  const auto run = train_tiny(dir);
+  ASSERT_TRUE(fs::exists(run + "/checkpoints/step_00000006/tokenizer/r50k_base.tiktoken"));
+
+  const auto greedy = test::run_borealis("generate --checkpoint " + run +
+                                         " --prompt 'The atom' --max-tokens 5 --temperature 0");
+  ASSERT_EQ(greedy.exit_code, 0) << greedy.output;
+  EXPECT_EQ(greedy.output.rfind("The atom", 0), 0u) << greedy.output;
+  const auto again = test::run_borealis(
+      "generate --checkpoint " + run +
+      "/checkpoints/step_00000006 --prompt 'The atom' --max-tokens 5 --temperature 0");
+  EXPECT_EQ(again.output, greedy.output)
+      << "greedy is deterministic; a run folder means its newest checkpoint";
+
+  test::write_text(dir / "prompts.jsonl", "{\"prompt\":\"a\"}\n{\"prompt\":\"b\"}\n");
+  const auto batch = test::run_borealis("generate --checkpoint " + run + " --input " +
+                                        dir / "prompts.jsonl" + " --max-tokens 3 --seed 7");
+  ASSERT_EQ(batch.exit_code, 0) << batch.output;
+  std::istringstream lines(batch.output);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_TRUE(j.contains("completion"));
+    EXPECT_LE(j["tokens"].get<int>(), 3);
+    EXPECT_TRUE(j["finish_reason"] == "length" || j["finish_reason"] == "stop");
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+
+  const auto plot = test::run_borealis("plot " + run + "/metrics.jsonl -o " + dir / "loss.svg");
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  EXPECT_NE(test::read_text(dir / "loss.svg").find("<polyline"), std::string::npos);
+}
+
+TEST(TrainCli, ErrorsAreOneLine) {
+  test::TempDir dir;
+  const auto missing =
+      test::run_borealis("generate --checkpoint " + dir / "nothing" + " --prompt x");
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find(dir / "nothing" + ": not a checkpoint (no model.safetensors)"),
+            std::string::npos)
+      << missing.output;
+  test::write_text(dir / "bad.toml", "[train]\nsteps = -3\n[data]\nindex = \"x\"\n");
+  const auto bad = test::run_borealis("train --config " + dir / "bad.toml");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
+}
+
+}  // namespace
+}  // namespace borealis
