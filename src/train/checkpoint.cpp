@@ -161,6 +161,24 @@ void read_checkpoint(const std::string& checkpoint_dir, model::Transformer& mode
   optimizer.set_steps(std::stoull(it->second));
 }
 
+std::string resolve_checkpoint(const std::string& dir) {
+  if (fs::exists(fs::path(dir) / "checkpoints")) {
+    const auto latest = latest_checkpoint(dir);
+    if (!latest) throw Error(fmt::format("{}: the run folder holds no checkpoint yet", dir));
+    return *latest;
+  }
+  if (!fs::exists(fs::path(dir) / "model.safetensors"))
+    throw Error(fmt::format("{}: not a checkpoint (no model.safetensors)", dir));
+  return dir;
+}
+
+std::unique_ptr<model::Transformer> load_checkpoint_model(const std::string& checkpoint_dir) {
+  const std::string weights = (fs::path(checkpoint_dir) / "model.safetensors").string();
+  auto model = std::make_unique<model::Transformer>(model::read_model_config(weights));
+  model::read_model_weights(*model, weights);
+  return model;
+}
+
 std::string checkpoint_tokenizer(const std::string& checkpoint_dir) {
   const auto state_path = (fs::path(checkpoint_dir) / "state.json").string();
   nlohmann::json j;

@@ -209,7 +209,8 @@ TEST(Cli, CorpusMissingInputNamesFileAndPackage) {
 TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
   // The main job, on the Debian packages scripts/setup installs.
   TempDir dir;
-  auto r = run_borealis("quickstart --workdir " + (dir / "qs"));
+  // (3 training steps here; the default trains for a few minutes)
+  auto r = run_borealis("quickstart --train-steps 3 --workdir " + (dir / "qs"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "Plan:")) << r.output;
   EXPECT_TRUE(contains(r.output, "total")) << r.output;
@@ -220,8 +221,10 @@ TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
   EXPECT_TRUE(std::filesystem::exists(dir / "qs/tokenizer/science.tiktoken"));
   for (const char* name : {"gcide", "elements", "foldoc", "codata"}) {
     const auto corpus = test::read_bytes(dir / ("qs/corpus/" + std::string(name) + ".jsonl"));
-    const auto ds = data::IndexedDataset::open(dir / ("qs/tokens/" + std::string(name)), data::Verify::kFull);
-    EXPECT_EQ(ds.document_count(), test::count_lines(std::string(corpus.begin(), corpus.end()))) << name;
+    const auto ds =
+        data::IndexedDataset::open(dir / ("qs/tokens/" + std::string(name)), data::Verify::kFull);
+    EXPECT_EQ(ds.document_count(), test::count_lines(std::string(corpus.begin(), corpus.end())))
+        << name;
     EXPECT_GT(ds.token_count(), ds.document_count()) << name;
   }
   // A blended index over the corpora, from a data file list, with its realised mix.
@@ -229,12 +232,18 @@ TEST(Cli, QuickstartBuildsTheRealCorpusAndReusesIt) {
   EXPECT_TRUE(std::filesystem::exists(dir / "qs/index/data_file_list.txt"));
   EXPECT_TRUE(contains(r.output, "requested   realised")) << r.output;
   EXPECT_TRUE(contains(r.output, "samples of 257 tokens")) << r.output;
-  r = run_borealis("index inspect " + (dir / "qs/index") + " --tokenizer " + (dir / "qs/tokenizer/tokenizer.json"));
+  // Then a model trained on it, and continuations of the prompts.
+  EXPECT_TRUE(contains(r.output, "before training")) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "qs/run/checkpoints/step_00000003/model.safetensors"));
+  EXPECT_TRUE(contains(r.output, "Hydrogen is >>>")) << r.output;
+  r = run_borealis("index inspect " + (dir / "qs/index") + " --tokenizer " +
+                   (dir / "qs/tokenizer/tokenizer.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "sample 0: ") && contains(r.output, "text: ")) << r.output;
-  r = run_borealis("quickstart --workdir " + (dir / "qs"));
+  r = run_borealis("quickstart --train-steps 3 --workdir " + (dir / "qs"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "gcide") && contains(r.output, "(reused)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "(already trained 3 steps)")) << r.output;
   EXPECT_TRUE(contains(r.output, "already trained")) << r.output;
   EXPECT_TRUE(contains(r.output, "shuffle-sample-in-corpus) (reused)")) << r.output;
 }
@@ -250,8 +259,10 @@ TEST(Cli, TokenizerEncodeDecodeRoundTrip) {
   const std::string vocab = test::data_dir() + "/vocab/cl100k_base.tiktoken";
   {
     std::ofstream in(dir / "in.jsonl");
-    in << R"({"text":"hello world"})" << "\n"
-       << R"({"text":"<|endoftext|> H2SO4 \u00e9\u00e8 \ud83e\uddec"})" << "\n";
+    in << R"({"text":"hello world"})"
+       << "\n"
+       << R"({"text":"<|endoftext|> H2SO4 \u00e9\u00e8 \ud83e\uddec"})"
+       << "\n";
   }
   auto r = run_borealis("tokenizer encode --tokenizer " + vocab + " --input " + (dir / "in.jsonl") +
                         " --output " + (dir / "ids.jsonl"));
@@ -296,10 +307,14 @@ TEST(Cli, TokenizeJsonlIntoADatasetAndResume) {
   const std::string vocab = test::data_dir() + "/vocab/cl100k_base.tiktoken";
   {
     std::ofstream in(dir / "docs.jsonl");
-    in << R"({"text":"Water is H2O."})" << "\n" << R"({"text":"Salt is NaCl."})" << "\n";
+    in << R"({"text":"Water is H2O."})"
+       << "\n"
+       << R"({"text":"Salt is NaCl."})"
+       << "\n";
   }
   const std::string args = "tokenize --tokenizer " + vocab + " --input " + (dir / "docs.jsonl") +
-                           " --output-prefix " + (dir / "new/dir/sci") + " --append-eod --workers 2";
+                           " --output-prefix " + (dir / "new/dir/sci") +
+                           " --append-eod --workers 2";
   auto r = run_borealis(args);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "tokenized 2 documents")) << r.output;
@@ -307,7 +322,7 @@ TEST(Cli, TokenizeJsonlIntoADatasetAndResume) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
   EXPECT_EQ(j["documents"], 2);
-  EXPECT_EQ(j["dtype"], "int32");  // cl100k has more than 65,500 tokens
+  EXPECT_EQ(j["dtype"], "int32");                     // cl100k has more than 65,500 tokens
   EXPECT_EQ(j["first_sequences"][0].back(), 100257);  // <|endoftext|>
   r = run_borealis(args);
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -2,9 +2,12 @@
 // Each step writes its outputs atomically and is skipped when they are
 // already complete, so re-running is cheap and an interrupted run resumes.
 
+#include <unistd.h>
 #include <algorithm>
+
 #include <chrono>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -13,19 +16,55 @@
 #include "borealis/curate/default_corpus.h"
 #include "borealis/data/index_folder.h"
 #include "borealis/io/atomic_output_file.h"
+#include "borealis/model/text_completion.h"
 #include "borealis/tokenize/jsonl_to_bpe.h"
 #include "borealis/tokenize/jsonl_to_dataset.h"
 #include "borealis/tokenize/tokenizer_loader.h"
+#include "borealis/train/checkpoint.h"
+#include "borealis/train/trainer.h"
 #include "borealis/util/progress.h"
 #include "commands.h"
 #include "corpus_report.h"
 
 namespace borealis::cli {
 
+namespace {
+// The quickstart's model: Llama-style, ~5M parameters, the tokenizer's
+// vocabulary and the index's context (256). Training steps come from --train-steps.
+constexpr const char* kQuickstartTrainConfig =
+    R"toml(# Written by `borealis quickstart`; `borealis train --config train.toml` runs it again.
+[model]
+family = "llama"
+n_layers = 4
+d_model = 256
+n_heads = 8
+n_kv_heads = 4
+
+[data]
+index = "index"
+tokenizer = "tokenizer/tokenizer.json"
+eval_samples = 64
+
+[optim]
+lr = 2e-3
+min_lr = 2e-4
+warmup_steps = 20
+
+[train]
+steps = {}
+micro_batch = 8
+eval_every = 0
+eval_batches = 8
+checkpoint_every = 50
+out = "run"
+)toml";
+}  // namespace
+
 void add_quickstart_command(CLI::App& app) {
   struct Options {
     std::string workdir = "borealis-quickstart";
     bool force = false;
+    std::int64_t train_steps = 240;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -33,6 +72,10 @@ void add_quickstart_command(CLI::App& app) {
   cmd->add_option("--workdir", opt->workdir, "Where every step writes its outputs")
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "Redo every step even if its outputs are complete");
+  cmd->add_option("--train-steps", opt->train_steps,
+                  "Training steps for the small Llama-style model (8 x 256 tokens each; ~0.6 s a "
+                  "step on 2 cores)")
+      ->capture_default_str();
   cmd->callback([opt] {
     const auto start = std::chrono::steady_clock::now();
     const std::filesystem::path workdir(opt->workdir);
@@ -40,6 +83,7 @@ void add_quickstart_command(CLI::App& app) {
     const std::string tokenizer_dir = (workdir / "tokenizer").string();
     const std::string tokens_dir = (workdir / "tokens").string();
     const std::string index_dir = (workdir / "index").string();
+    const std::string run_dir = (workdir / "run").string();
     tokenize::BpeTrainerOptions trainer;  // 8,192 tokens, cl100k_base's split pattern
     fmt::print("Borealis quickstart in {}\n", opt->workdir);
     fmt::print("Plan:\n");
@@ -57,7 +101,7 @@ void add_quickstart_command(CLI::App& app) {
     const auto corpus = build_default_corpus_with_progress(corpus_dir, {}, opt->force);
     print_corpus_summary(corpus);
 
-    fmt::print("\n[2/4] tokenizer\n");
+    fmt::print("\n[2/6] tokenizer\n");
     if (opt->force)
       std::filesystem::remove(std::filesystem::path(tokenizer_dir) / "train.done.json");
     std::vector<std::string> inputs;
@@ -74,7 +118,7 @@ void add_quickstart_command(CLI::App& app) {
       print_training_summary(trained, trainer);
     }
 
-    fmt::print("\n[3/4] tokens\n");
+    fmt::print("\n[3/6] tokens\n");
     const auto tokenizer = tokenize::load_tokenizer(trained.tokenizer_json);
     tokenize::JsonlTokenizeOptions run;
     run.append_eod = true;
@@ -105,7 +149,7 @@ void add_quickstart_command(CLI::App& app) {
 
     // An AuroraGPT-style data file list: one corpus per line, weights chosen
     // to over-sample the small, dense corpora (the realised mix is printed).
-    fmt::print("\n[4/4] index\n");
+    fmt::print("\n[4/6] index\n");
     std::filesystem::create_directories(index_dir);
     const std::string list = (std::filesystem::path(index_dir) / "data_file_list.txt").string();
     std::string lines;
@@ -134,13 +178,75 @@ void add_quickstart_command(CLI::App& app) {
                "megatron-deepspeed flavour, --shuffle-sample-in-corpus",
                report.datasets_built == 0 && !report.blend_built ? " (reused)" : "");
 
+    fmt::print("\n[5/6] train\n");
+    if (opt->force) std::filesystem::remove_all(run_dir);
+    const std::string config_path = (workdir / "train.toml").string();
+    io::write_file_atomically(config_path, fmt::format(kQuickstartTrainConfig, opt->train_steps));
+    train::Trainer model_trainer(train::read_train_config(config_path));
+    const auto& tc = model_trainer.config();
+    fmt::print(
+        "{} ({}): {} layers, d_model {}, {} heads ({} kv), vocab {}, context {}: {} parameters\n",
+        config_path, model::family_name(tc.model.family), tc.model.n_layers, tc.model.d_model,
+        tc.model.n_heads, tc.model.kv_heads(), tc.model.vocab_size, tc.model.max_seq_len,
+        util::format_count(tc.model.parameter_count()));
+    double before = 0, after = 0;
+    if (model_trainer.step() >= tc.train.steps) {
+      after = model_trainer.evaluate();
+      fmt::print("reused {} (already trained {} steps): held-out loss {:.3f}\n",
+                 *model_trainer.resumed_from(), model_trainer.step(), after);
+    } else {
+      if (model_trainer.resumed_from()) fmt::print("resuming from step {}\n", model_trainer.step());
+      util::ProgressLine progress("train", static_cast<std::uint64_t>(tc.train.steps), "steps");
+      train::Trainer::Callbacks cb;
+      double last_loss = 0, last_rate = 0;
+      cb.on_step = [&](const train::StepMetrics& m) {
+        last_loss = m.loss;
+        last_rate = m.tokens_per_s;
+        progress.update(static_cast<std::uint64_t>(m.step),
+                        fmt::format("loss {:.3f}, {:.0f} tokens/s", m.loss, m.tokens_per_s));
+      };
+      const auto s = model_trainer.run(cb);
+      progress.finish(fmt::format("loss {:.3f}, {:.0f} tokens/s", last_loss, last_rate));
+      if (s.eval_loss_before) before = *s.eval_loss_before;
+      after = s.eval_loss_after.value_or(0);
+      if (s.eval_loss_before)
+        fmt::print(
+            "held-out loss {:.3f} before training, {:.3f} after ({} steps, {:.0f}s, {:.0f} "
+            "tokens/s)\n",
+            before, after, s.last_step, s.seconds, s.tokens_per_s);
+      else
+        fmt::print("held-out loss {:.3f} after {} steps\n", after, s.last_step);
+    }
+
+    fmt::print("\n[6/6] generate (temperature 0.7, top-k 40, seed 1)\n");
+    const std::string checkpoint = train::resolve_checkpoint(run_dir);
+    const auto model = train::load_checkpoint_model(checkpoint);
+    const auto tok = tokenize::load_tokenizer(train::checkpoint_tokenizer(checkpoint));
+    model::CompletionOptions completion;
+    completion.sampling.temperature = 0.7;
+    completion.sampling.top_k = 40;
+    completion.max_tokens = 40;
+    completion.stop = {"\n"};
+    const bool bold =
+        ::isatty(1) != 0;  // the continuation in bold on a terminal, after ">>>" elsewhere
+    for (const char* prompt : {"Hydrogen is", "The atomic number of carbon", "A compiler is"}) {
+      std::mt19937_64 rng(1);
+      const auto c = model::complete_text(*model, *tok, prompt, completion, rng);
+      if (bold)
+        fmt::print("  {}\033[1m{}\033[0m\n", prompt, c.text);
+      else
+        fmt::print("  {} >>>{}\n", prompt, c.text);
+    }
+
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print(
-        "\nDone in {:.1f}s. Look at a training sample and where it came from with\n"
-        "  borealis index inspect {} --tokenizer {} --sample 0\n"
+        "\nDone in {:.1f}s. Next:\n"
+        "  borealis plot {}/metrics.jsonl -o loss.svg          the loss and throughput curves\n"
+        "  borealis generate --checkpoint {} --prompt \"...\"   more text from the model\n"
+        "  borealis index inspect {} --sample 0 --tokenizer {}\n"
         "See docs/quickstart.md for what comes next.\n",
-        seconds, index_dir, trained.tokenizer_json);
+        seconds, run_dir, run_dir, index_dir, trained.tokenizer_json);
   });
 }
 

@@ -14,6 +14,7 @@
 // newest `keep` are kept.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ CheckpointState read_checkpoint_state(const std::string& checkpoint_dir);
 // the checkpoint's shapes (errors name the file and tensor).
 void read_checkpoint(const std::string& checkpoint_dir, model::Transformer& model,
                      AdamW& optimizer);
+
+// A checkpoint folder, or a run folder (then its newest checkpoint); the
+// checkpoint folder's path (borealis::Error when there is none).
+std::string resolve_checkpoint(const std::string& dir);
+// The model of a checkpoint folder, weights loaded (config from the weights file).
+std::unique_ptr<model::Transformer> load_checkpoint_model(const std::string& checkpoint_dir);
 
 // The tokenizer file inside a checkpoint (its tokenizer/ folder), for generation.
 std::string checkpoint_tokenizer(const std::string& checkpoint_dir);
