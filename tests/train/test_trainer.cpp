@@ -18,6 +18,7 @@
 
 #include "borealis/data/index_folder.h"
 #include "borealis/data/indexed_dataset_writer.h"
+#include "borealis/io/safetensors.h"
 #include "borealis/train/checkpoint.h"
 #include "borealis/train/lr_schedule.h"
 #include "borealis/train/trainer.h"
@@ -246,6 +247,32 @@ TEST(Trainer, CorruptCheckpointsAreNamed) {
   test::write_text(weights, std::string(8, '\xff'));
   const auto header = test::error_of([&] { Trainer t(config_for(index, dir / "run", 20)); });
   EXPECT_NE(header.find(weights + ": truncated safetensors file"), std::string::npos) << header;
+
+  // A well-formed file whose tensors do not fit the model: wrong shape, wrong dtype.
+  auto model_config = config_for(index, dir / "run", 20).model;
+  model_config.max_seq_len = 32;  // as the trainer fills it in from the index
+  const model::Transformer shape_of(model_config);
+  auto rewrite = [&](const std::string& odd_name, const std::string& dtype,
+                     std::vector<std::int64_t> odd_shape) {
+    io::SafetensorsWriter w;
+    std::vector<std::vector<std::byte>> keep;
+    for (const auto& t : shape_of.layout().tensors()) {
+      const bool odd = t.name == odd_name;
+      const auto shape = odd ? odd_shape : t.shape;
+      std::int64_t count = 1;
+      for (auto d : shape) count *= d;
+      keep.emplace_back(static_cast<std::size_t>(count) * (odd && dtype == "F16" ? 2 : 4));
+      w.add(t.name, odd ? dtype : "F32", shape, keep.back());
+    }
+    w.set_metadata("borealis.model_config", model::to_json(shape_of.config()).dump());
+    w.write(weights);
+  };
+  rewrite("norm_f.weight", "F32", {16});
+  EXPECT_EQ(test::error_of([&] { Trainer t(config_for(index, dir / "run", 20)); }),
+            weights + ": tensor 'norm_f.weight' has shape [16], expected [32]");
+  rewrite("layers.1.attn.out.weight", "F16", {32, 32});
+  EXPECT_EQ(test::error_of([&] { Trainer t(config_for(index, dir / "run", 20)); }),
+            weights + ": tensor 'layers.1.attn.out.weight' is F16, expected F32");
 }
 
 TEST(Trainer, BadConfigsAreOneLineErrors) {
