@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "borealis/io/json_lines.h"
 #include "borealis/util/error.h"
 
 namespace borealis::train {
@@ -93,21 +93,9 @@ void draw_panel(std::string& svg, const Panel& p,
 }  // namespace
 
 std::string plot_metrics_svg(const std::string& metrics_path) {
-  std::ifstream in(metrics_path);
-  if (!in) throw_system_error(metrics_path, "cannot open", errno);
   Series loss, eval, throughput;
-  std::string line;
-  std::uint64_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(fmt::format("{}:{}: not a JSON line", metrics_path, line_no));
-    }
-    if (!j.is_object() || !j.contains("step") || !j["step"].is_number()) continue;
+  io::for_each_json_line(metrics_path, [&](const nlohmann::json& j, std::uint64_t) {
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number()) return;
     const double step = j["step"].get<double>();
     auto take = [&](const char* key, Series& s) {
       if (j.contains(key) && j[key].is_number() && std::isfinite(j[key].get<double>()))
@@ -116,7 +104,7 @@ std::string plot_metrics_svg(const std::string& metrics_path) {
     take("loss", loss);
     take("eval_loss", eval);
     take("tokens_per_s", throughput);
-  }
+  });
   if (loss.empty() && eval.empty())
     throw Error(fmt::format("{}: no loss to plot (expected lines with \"step\" and \"loss\")",
                             metrics_path));

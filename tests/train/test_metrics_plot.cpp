@@ -41,7 +41,7 @@ TEST(MetricsPlot, BadInputIsNamed) {
   test::TempDir dir;
   test::write_text(dir / "m.jsonl", "{\"step\":1,\"loss\":2}\n{oops\n");
   EXPECT_EQ(test::error_of([&] { plot_metrics_svg(dir / "m.jsonl"); }),
-            dir / "m.jsonl" + ":2: not a JSON line");
+            dir / "m.jsonl" + ":2: not valid JSON");
   test::write_text(dir / "e.jsonl", "{\"event\":\"start\",\"step\":0}\n");
   EXPECT_EQ(test::error_of([&] { plot_metrics_svg(dir / "e.jsonl"); }),
             dir / "e.jsonl" + ": no loss to plot (expected lines with \"step\" and \"loss\")");

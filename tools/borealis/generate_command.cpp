@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "borealis/io/json_lines.h"
 #include "borealis/model/model_weights.h"
 #include "borealis/model/text_completion.h"
 #include "borealis/tokenize/tokenizer_loader.h"
@@ -70,19 +71,7 @@ void add_generate_command(CLI::App& app) {
       fmt::print("{}{}\n", opt->prompt, c.text);
       return;
     }
-    std::ifstream in(opt->input);
-    if (!in) throw_system_error(opt->input, "cannot open", errno);
-    std::string line;
-    std::uint64_t line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception&) {
-        throw Error(fmt::format("{}:{}: not valid JSON", opt->input, line_no));
-      }
+    io::for_each_json_line(opt->input, [&](const nlohmann::json& j, std::uint64_t line_no) {
       if (!j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
         throw Error(fmt::format("{}:{}: needs a string \"prompt\"", opt->input, line_no));
       const std::string p = j["prompt"];
@@ -92,7 +81,7 @@ void add_generate_command(CLI::App& app) {
                                         {"tokens", c.tokens},
                                         {"finish_reason", c.finish_reason}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
+    });
   });
 }
 
