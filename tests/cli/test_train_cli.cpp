@@ -89,6 +89,10 @@ TEST(TrainCli, TrainsGeneratesAndPlots) {
   }
   EXPECT_EQ(n, 2);
 
+  const auto rerun = test::run_borealis("train --config " + dir / "run.toml");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find("already trained to step 6"), std::string::npos) << rerun.output;
+
   const auto plot = test::run_borealis("plot " + run + "/metrics.jsonl -o " + dir / "loss.svg");
   ASSERT_EQ(plot.exit_code, 0) << plot.output;
   EXPECT_NE(test::read_text(dir / "loss.svg").find("<polyline"), std::string::npos);

@@ -56,6 +56,13 @@ void add_train_command(CLI::App& app) {
         "warmup), run in {}\n",
         c.train.steps, c.train.micro_batch, c.train.grad_accum, c.optim.lr, c.optim.min_lr,
         c.optim.decay, c.optim.warmup_steps, c.train.out);
+    const std::int64_t target =
+        opt->until > 0 ? std::min(opt->until, c.train.steps) : c.train.steps;
+    if (trainer.resumed_from() && trainer.step() >= target) {
+      fmt::print("already trained to step {} ({}); nothing to do\n", trainer.step(),
+                 *trainer.resumed_from());
+      return;
+    }
     if (trainer.resumed_from())
       fmt::print("resuming from step {} ({})\n", trainer.step(), *trainer.resumed_from());
     std::fflush(stdout);
