@@ -45,21 +45,20 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
-double sgemm_gflops() {
-  const int n = 2048;
-  std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
-  double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
-    const auto t = Clock::now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
-                0.0f, c.data(), n);
-    best = std::max(best, 2.0 * n * n * n / seconds_since(t) / 1e9);
-  }
-  return best;
+// One 2048³ SGEMM (about 0.1 s), GFLOP/s.
+double sgemm_once() {
+  static const int n = 2048;
+  static std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a.size(), 0.25f),
+      c(a.size());
+  const auto t = Clock::now();
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
+              0.0f, c.data(), n);
+  return 2.0 * n * n * n / seconds_since(t) / 1e9;
 }
 
 struct Timing {
   double step = 0, forward = 0, backward = 0, update = 0, loss = 0;
+  double sgemm = 0;  // median SGEMM rate measured around/between this trainer's steps
 };
 
 Timing run_borealis(const ModelConfig& c, int B, int steps) {
@@ -71,7 +70,7 @@ Timing run_borealis(const ModelConfig& c, int B, int steps) {
   std::vector<std::int32_t> x(static_cast<std::size_t>(B) * c.max_seq_len), y(x.size());
   for (auto& t : x) t = tok(rng);
   for (auto& t : y) t = tok(rng);
-  std::vector<double> step, fwd, bwd, upd;
+  std::vector<double> step, fwd, bwd, upd, sgemm;
   Timing r;
   for (int s = 0; s < steps + 2; ++s) {
     const auto t0 = Clock::now();
@@ -90,12 +89,14 @@ Timing run_borealis(const ModelConfig& c, int B, int steps) {
       fwd.push_back(f);
       bwd.push_back(b);
       upd.push_back(u);
+      sgemm.push_back(sgemm_once());  // after the step is timed: the same window, not inside it
     }
   }
   r.step = median(step);
   r.forward = median(fwd);
   r.backward = median(bwd);
   r.update = median(upd);
+  r.sgemm = median(sgemm);
   return r;
 }
 
@@ -109,6 +110,8 @@ bool run_torch(const ModelConfig& c, int B, int steps, int threads, Timing& r,
       "--vocab {8} --batch {9} --steps {10} --threads {0}",
       threads, BOREALIS_BENCH_DIR, borealis::model::family_name(c.family), c.n_layers, c.d_model,
       c.n_heads, c.kv_heads(), c.max_seq_len, c.vocab_size, B, steps);
+  std::vector<double> sgemm;
+  for (int i = 0; i < 4; ++i) sgemm.push_back(sgemm_once());
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return false;
   std::string out;
@@ -116,6 +119,8 @@ bool run_torch(const ModelConfig& c, int B, int steps, int threads, Timing& r,
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
   if (::pclose(pipe) != 0) return false;
+  for (int i = 0; i < 4; ++i) sgemm.push_back(sgemm_once());
+  r.sgemm = median(sgemm);
   try {
     const auto j = nlohmann::json::parse(out.substr(out.rfind('{')));
     r.step = j.at("step_s");
@@ -164,13 +169,14 @@ int main(int argc, char** argv) {
     const double tokens = static_cast<double>(B) * c.max_seq_len;
     std::vector<double> ours_tps, ours_share, peer_tps, peer_share, ratios;
     for (int r = 1; r <= rounds; ++r) {
-      // The SGEMM rate is measured in the same window as the trainers: on a
-      // shared VM it moves with the neighbours' load.
-      const double sgemm = sgemm_gflops();
+      // Each trainer's share is of the SGEMM rate measured in its own window
+      // (between Borealis' steps; before and after PyTorch's process): on a
+      // shared VM the rate moves with the neighbours' load.
       auto row = [&](const std::string& who, const Timing& t, std::vector<double>& tps_out,
                      std::vector<double>& share_out) {
         const double tps = tokens / t.step;
         tps_out.push_back(tps);
+        const double sgemm = t.sgemm;
         share_out.push_back(tps * flops / 1e9 / sgemm);
         fmt::print(
             "{:<6} {:<5} {:<11} {:>9.1f} {:>8.1f} {:>8.1f} {:>7.1f} {:>9.0f} {:>8.1f} {:>7.1f} "
