@@ -145,9 +145,10 @@ int main(int argc, char** argv) {
   const int B = 8;
   const bool peer = std::getenv("BENCH_TRAIN_NO_PEER") == nullptr;
   fmt::print(
-      "bench_train: batch {} x context 256 = 2,048 tokens per step, {} threads; per round: SGEMM "
-      "2048^3, then "
-      "each trainer's median of {} steps; {} rounds\n",
+      "bench_train: batch {} x context 256 = 2,048 tokens per step, {} threads, {} timed steps per "
+      "trainer and round, {} rounds; SGEMM 2048^3 timed between Borealis' steps and around "
+      "PyTorch's "
+      "process\n",
       B, threads, steps, rounds);
   fmt::print("{:<6} {:<5} {:<11} {:>9} {:>8} {:>8} {:>7} {:>9} {:>8} {:>7} {:>8}\n", "model",
              "round", "trainer", "step ms", "fwd ms", "bwd ms", "upd ms", "tokens/s", "GFLOP/s",
