@@ -203,7 +203,11 @@ TrainSummary Trainer::run(const Callbacks& callbacks, std::int64_t until) {
     if (!probe)
       throw_system_error(metrics, "cannot write metrics (is the run folder writable?)", errno);
   }
-  trim_metrics(metrics, step_);
+  if (step_ == 0)
+    io::write_file_atomically(metrics,
+                              "");  // a fresh run (an earlier one died before its first checkpoint)
+  else
+    trim_metrics(metrics, step_);
   // Checkpoint folders a killed run left half-written (never published).
   for (const auto& e : fs::directory_iterator(fs::path(c.train.out) / "checkpoints", ec)) {
     const auto name = e.path().filename().string();

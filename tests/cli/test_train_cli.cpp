@@ -49,6 +49,7 @@ steps = 6
 micro_batch = 4
 checkpoint_every = 3
 out = "run"
+threads = 1
 )",
                                                  test::data_dir()));
   const auto r = test::run_borealis("train --config " + dir / "run.toml");

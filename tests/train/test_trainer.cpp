@@ -81,6 +81,9 @@ eval_every = 0
 checkpoint_every = 10
 keep_checkpoints = 2
 out = "{}"
+# One thread: ctest runs tests side by side, and OpenMP's barriers crawl on
+# oversubscribed cores (a 3 s test took 7 minutes next to a compile).
+threads = 1
 )",
                      index, steps, out);
 }
