@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "borealis/model/layers.h"
+#include "column_blocks.h"
 
 namespace borealis::model {
 
@@ -35,20 +36,14 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
               static_cast<int>(N), 1.0f, dout, static_cast<int>(O), in, static_cast<int>(I), 1.0f,
               dw, static_cast<int>(I));
   if (db != nullptr) {
-    // Columns in blocks, each block summed down all rows: no two threads
-    // write the same db entry, and each row segment is contiguous.
-    constexpr std::int64_t kBlock = 64;
-    const std::int64_t blocks = (O + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static)
-    for (std::int64_t blk = 0; blk < blocks; ++blk) {
-      const std::int64_t o0 = blk * kBlock, o1 = std::min(O, o0 + kBlock);
-      float acc[kBlock] = {};
+    for_column_blocks(O, [&](std::int64_t o0, std::int64_t o1) {
+      float acc[kColumnBlock] = {};
       for (std::int64_t n = 0; n < N; ++n) {
         const float* row = dout + n * O;
         for (std::int64_t o = o0; o < o1; ++o) acc[o - o0] += row[o];
       }
       for (std::int64_t o = o0; o < o1; ++o) db[o] += acc[o - o0];
-    }
+    });
   }
 }
 

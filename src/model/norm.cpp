@@ -7,12 +7,9 @@
 #include <cmath>
 
 #include "borealis/model/layers.h"
+#include "column_blocks.h"
 
 namespace borealis::model {
-
-namespace {
-constexpr std::int64_t kColumnBlock = 64;
-}
 
 void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
                         const float* b, std::int64_t N, std::int64_t C, float eps) {
@@ -58,10 +55,7 @@ void layer_norm_backward(float* dx, float* dw, float* db, const float* dy, const
       dxr[c] += s * (dyr[c] * w[c] - g_mean - xhat * gx_mean);
     }
   }
-  const std::int64_t blocks = (C + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
-    const std::int64_t c0 = blk * kColumnBlock, c1 = std::min(C, c0 + kColumnBlock);
+  for_column_blocks(C, [&](std::int64_t c0, std::int64_t c1) {
     float aw[kColumnBlock] = {}, ab[kColumnBlock] = {};
     for (std::int64_t n = 0; n < N; ++n) {
       const float* xr = x + n * C;
@@ -76,7 +70,7 @@ void layer_norm_backward(float* dx, float* dw, float* db, const float* dy, const
       dw[c] += aw[c - c0];
       db[c] += ab[c - c0];
     }
-  }
+  });
 }
 
 void rms_norm_forward(float* y, float* rstd, const float* x, const float* w, std::int64_t N,
@@ -107,10 +101,7 @@ void rms_norm_backward(float* dx, float* dw, const float* dy, const float* x, co
     float* dxr = dx + n * C;
     for (std::int64_t c = 0; c < C; ++c) dxr[c] += s * (dyr[c] * w[c] - xr[c] * k);
   }
-  const std::int64_t blocks = (C + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
-    const std::int64_t c0 = blk * kColumnBlock, c1 = std::min(C, c0 + kColumnBlock);
+  for_column_blocks(C, [&](std::int64_t c0, std::int64_t c1) {
     float aw[kColumnBlock] = {};
     for (std::int64_t n = 0; n < N; ++n) {
       const float* xr = x + n * C;
@@ -119,7 +110,7 @@ void rms_norm_backward(float* dx, float* dw, const float* dy, const float* x, co
       for (std::int64_t c = c0; c < c1; ++c) aw[c - c0] += dyr[c] * xr[c] * s;
     }
     for (std::int64_t c = c0; c < c1; ++c) dw[c] += aw[c - c0];
-  }
+  });
 }
 
 }  // namespace borealis::model

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "borealis/util/error.h"
+#include "column_blocks.h"
 
 namespace borealis::model {
 
@@ -288,17 +289,13 @@ void Transformer::backward(float loss_scale) {
 
   // Embeddings: rows repeat across tokens, so threads split the columns.
   float* gtok = g + layout_.tok_embeddings;
-  constexpr i64 kBlock = 64;
-  const i64 blocks = (C + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static)
-  for (i64 blk = 0; blk < blocks; ++blk) {
-    const i64 c0 = blk * kBlock, c1 = std::min(C, c0 + kBlock);
+  for_column_blocks(C, [&](i64 c0, i64 c1) {
     for (i64 n = 0; n < N; ++n) {
       float* row = gtok + static_cast<i64>(tokens_[static_cast<std::size_t>(n)]) * C;
       const float* d = d_resid + n * C;
       for (i64 i = c0; i < c1; ++i) row[i] += d[i];
     }
-  }
+  });
   if (gpt2) {
     float* gpos = g + layout_.pos_embeddings;
 #pragma omp parallel for schedule(static)
