@@ -74,7 +74,7 @@ Timing run_borealis(const ModelConfig& c, int B, int steps) {
   Timing r;
   for (int s = 0; s < steps + 2; ++s) {
     const auto t0 = Clock::now();
-    r.loss = model.forward(x, y, B, c.max_seq_len);
+    r.loss = model.forward(x, y, B, c.max_seq_len, borealis::model::Transformer::Pass::training);
     const double f = seconds_since(t0);
     const auto t1 = Clock::now();
     model.zero_grad();

@@ -27,13 +27,14 @@ void linear_forward(float* out, const float* in, const float* w, const float* b,
 }
 
 void linear_backward(float* din, float* dw, float* db, const float* dout, const float* in,
-                     const float* w, std::int64_t N, std::int64_t I, std::int64_t O) {
+                     const float* w, std::int64_t N, std::int64_t I, std::int64_t O,
+                     float alpha) {
   if (din != nullptr)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(N), static_cast<int>(I),
-                static_cast<int>(O), 1.0f, dout, static_cast<int>(O), w, static_cast<int>(I), 0.0f,
+                static_cast<int>(O), alpha, dout, static_cast<int>(O), w, static_cast<int>(I), 0.0f,
                 din, static_cast<int>(I));
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(O), static_cast<int>(I),
-              static_cast<int>(N), 1.0f, dout, static_cast<int>(O), in, static_cast<int>(I), 1.0f,
+              static_cast<int>(N), alpha, dout, static_cast<int>(O), in, static_cast<int>(I), 1.0f,
               dw, static_cast<int>(I));
   if (db != nullptr) {
     for_column_blocks(O, [&](std::int64_t o0, std::int64_t o1) {
@@ -42,7 +43,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
         const float* row = dout + n * O;
         for (std::int64_t o = o0; o < o1; ++o) acc[o - o0] += row[o];
       }
-      for (std::int64_t o = o0; o < o1; ++o) db[o] += acc[o - o0];
+      for (std::int64_t o = o0; o < o1; ++o) db[o] += alpha * acc[o - o0];
     });
   }
 }

@@ -61,11 +61,21 @@ void Transformer::init_weights(std::uint64_t seed) {
   }
 }
 
+void Transformer::set_attention_store_limit(std::size_t bytes) {
+  attention_store_limit_ = bytes;
+  allocated_rows_ = 0;  // decide again at the next forward
+}
+
+float* Transformer::probs(int layer) {
+  if (att_probs_per_layer_ == 0) return nullptr;
+  return att_probs_.data() + static_cast<std::size_t>(layer) * att_probs_per_layer_;
+}
+
 void Transformer::allocate(int B, int T) {
   const i64 N = static_cast<i64>(B) * T;
   B_ = B;
   T_ = T;
-  if (N <= allocated_rows_) return;
+  if (N <= allocated_rows_ && T == allocated_T_) return;
   const auto& c = config_;
   const std::size_t L = static_cast<std::size_t>(c.n_layers), n = static_cast<std::size_t>(N);
   const std::size_t C = static_cast<std::size_t>(c.d_model),
@@ -84,6 +94,10 @@ void Transformer::allocate(int B, int T) {
   qkv_.resize(L * n * QKV);
   att_.resize(L * n * C);
   att_lse_.resize(L * n * static_cast<std::size_t>(c.n_heads));
+  att_probs_per_layer_ = 0;
+  const auto probs = static_cast<std::size_t>(attention_probability_floats(B, T, c.n_heads));
+  if (L * probs * sizeof(float) <= attention_store_limit_) att_probs_per_layer_ = probs;
+  att_probs_.resize(L * att_probs_per_layer_);
   mid_.resize(L * n * C);
   fc_.resize(L * n * FC);
   act_.resize(L * n * F);
@@ -99,10 +113,11 @@ void Transformer::allocate(int B, int T) {
   d_fc_.resize(n * FC);
   d_act_.resize(n * F);
   allocated_rows_ = static_cast<int>(N);
+  allocated_T_ = T;
 }
 
 double Transformer::forward(std::span<const std::int32_t> tokens,
-                            std::span<const std::int32_t> targets, int B, int T) {
+                            std::span<const std::int32_t> targets, int B, int T, Pass pass) {
   const auto& c = config_;
   if (B < 1 || T < 1) throw Error(fmt::format("forward: batch {} × sequence {} is empty", B, T));
   if (T > c.max_seq_len)
@@ -125,6 +140,7 @@ double Transformer::forward(std::span<const std::int32_t> tokens,
   tokens_.assign(tokens.begin(), tokens.end());
   targets_.assign(targets.begin(), targets.end());
   have_targets_ = !targets.empty();
+  logits_are_gradient_ = false;
 
   const i64 C = c.d_model, F = c.ffn_dim(), NH = c.n_heads, NKV = c.kv_heads(), D = c.head_dim();
   const i64 QKV = (NH + 2 * NKV) * D, FC = c.family == Family::gpt2 ? F : 2 * F,
@@ -172,7 +188,7 @@ double Transformer::forward(std::span<const std::int32_t> tokens,
     if (!gpt2)
       rope_forward(qkv, rope_, B, T, static_cast<int>(NH), static_cast<int>(NKV),
                    static_cast<int>(D));
-    attention_forward(att, lse, qkv, B, T, static_cast<int>(NH), static_cast<int>(NKV),
+    attention_forward(att, lse, probs(l), qkv, B, T, static_cast<int>(NH), static_cast<int>(NKV),
                       static_cast<int>(D));
     linear_forward(mid, att, p + o.out_w, bias(o.out_b), N, C, C);
 #pragma omp parallel for schedule(static)
@@ -204,6 +220,11 @@ double Transformer::forward(std::span<const std::int32_t> tokens,
     rms_norm_forward(nf_.data(), nf_rstd_.data(), last, p + layout_.norm_f_w, N, C, eps);
   linear_forward(logits_.data(), nf_.data(), p + layout_.lm_head, nullptr, N, C, Vp);
   if (!have_targets_) return std::numeric_limits<double>::quiet_NaN();
+  if (pass == Pass::training) {
+    logits_are_gradient_ = true;
+    return cross_entropy_fused(logits_.data(), targets_.data(), N, c.vocab_size, Vp,
+                               1.0f / static_cast<float>(N));
+  }
   return cross_entropy_forward(ce_lse_.data(), logits_.data(), targets_.data(), N, c.vocab_size,
                                Vp);
 }
@@ -228,10 +249,13 @@ void Transformer::backward(float loss_scale) {
   float* d_resid = d_resid_.data();
   float* d_norm = d_norm_.data();
 
-  cross_entropy_backward(logits_.data(), ce_lse_.data(), targets_.data(), N, c.vocab_size, Vp,
-                         loss_scale / static_cast<float>(N));
+  // dlogits hold d(mean loss)/d logits; loss_scale enters as the sgemms' alpha.
+  if (!logits_are_gradient_)
+    cross_entropy_backward(logits_.data(), ce_lse_.data(), targets_.data(), N, c.vocab_size, Vp,
+                           1.0f / static_cast<float>(N));
+  logits_are_gradient_ = true;
   linear_backward(d_norm, g + layout_.lm_head, nullptr, logits_.data(), nf_.data(),
-                  p + layout_.lm_head, N, C, Vp);
+                  p + layout_.lm_head, N, C, Vp, loss_scale);
   std::fill(d_resid_.begin(), d_resid_.begin() + N * C, 0.0f);
   const float* last = resid_.data() + static_cast<i64>(c.n_layers) * N * C;
   if (gpt2)
@@ -273,7 +297,7 @@ void Transformer::backward(float loss_scale) {
     }
     // d_resid is now d(mid); mid = x + out(attention(rope(qkv(norm1(x))))).
     linear_backward(d_att_.data(), g + o.out_w, gbias(o.out_b), d_resid, att, p + o.out_w, N, C, C);
-    attention_backward(d_qkv_.data(), d_att_.data(), att, lse, qkv, B, T, static_cast<int>(NH),
+    attention_backward(d_qkv_.data(), d_att_.data(), att, lse, probs(l), qkv, B, T, static_cast<int>(NH),
                        static_cast<int>(NKV), static_cast<int>(D));
     if (!gpt2)
       rope_backward(d_qkv_.data(), rope_, B, T, static_cast<int>(NH), static_cast<int>(NKV),

@@ -1,9 +1,9 @@
 #pragma once
-// exp and tanh eight floats at a time, from glibc's vector math library
-// (libmvec, AVX2 variants; glibc documents them within 4 ulp), for the
-// trainer's softmaxes, GELU and SwiGLU: called one float at a time these
-// were a fifth of a training step (perf, bench_train). Without AVX2 (a
-// portable build) the same loops run on std::exp / std::tanh.
+// exp eight floats at a time, from glibc's vector math library (libmvec,
+// AVX2 variant; glibc documents it within 4 ulp), for the trainer's
+// softmaxes, GELU (as x·σ(2u)) and SwiGLU: called one float at a time, exp
+// and tanh were a fifth of a training step (perf, bench_train). Without
+// AVX2 (a portable build) the same loops run on std::exp.
 //
 // The vector and scalar versions may differ in the last bits, so a loop's
 // tail (n % 8 elements) goes through the vector function too, padded, to
@@ -17,14 +17,12 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 extern "C" __m256 _ZGVdN8v_expf(__m256);
-extern "C" __m256 _ZGVdN8v_tanhf(__m256);
 #endif
 
 namespace borealis::model::vmath {
 
 #if defined(__AVX2__)
 inline __m256 exp8(__m256 x) { return _ZGVdN8v_expf(x); }
-inline __m256 tanh8(__m256 x) { return _ZGVdN8v_tanhf(x); }
 
 // Applies f to every 8-float group of x[0..n) (the last one padded with
 // `pad`), writing f's result back through `store(i, value, count)`.

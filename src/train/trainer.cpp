@@ -250,7 +250,8 @@ TrainSummary Trainer::run(const Callbacks& callbacks, std::int64_t until) {
       if (!sampler.next(samples))
         throw Error(fmt::format("{}: ran out of training samples", c.data.index));
       load_batch(samples, tokens, targets);
-      const double l = model_->forward(tokens, targets, static_cast<int>(micro), seq_len_);
+      const double l = model_->forward(tokens, targets, static_cast<int>(micro), seq_len_,
+                                           model::Transformer::Pass::training);
       loss += l / static_cast<double>(accum);
       if (!std::isfinite(l)) break;
       model_->backward(1.0f / static_cast<float>(accum));

@@ -94,19 +94,32 @@ void run_oracle(const OracleCase& oc) {
   const auto logit_diff = compare(model.logits(), tensor_values(oracle, "logits"));
   EXPECT_LT(logit_diff.abs, 1e-5) << "logits (max |ref| " << logit_diff.scale << ")";
 
-  model.zero_grad();
-  model.backward();
-  const auto grads = model.gradients();
-  for (const auto& t : model.layout().tensors()) {
-    const auto ref = tensor_values(oracle, "grad." + t.name);
-    ASSERT_EQ(ref.size(), t.size) << t.name;
-    const auto d = compare(grads.subspan(t.offset, t.size), ref);
-    EXPECT_GT(d.scale, 0.0) << t.name << ": the oracle's gradient is all zero";
-    // Float32 with other summation orders: differences measured 1e-7 to 6e-7 of the
-    // tensor's largest gradient; 1e-5 of it would be a real error.
-    EXPECT_LE(d.abs, 1e-5 * d.scale + 1e-9)
-        << t.name << ": max |diff| " << d.abs << ", max |ref| " << d.scale;
-  }
+  // Every gradient, by both ways through the cross-entropy (separate, and
+  // fused into a training forward) and through attention (probabilities
+  // kept from forward, or rebuilt from the log-sum-exp).
+  auto check_gradients = [&](Transformer& m, const std::string& how) {
+    m.zero_grad();
+    m.backward();
+    const auto grads = m.gradients();
+    for (const auto& t : m.layout().tensors()) {
+      const auto ref = tensor_values(oracle, "grad." + t.name);
+      ASSERT_EQ(ref.size(), t.size) << t.name;
+      const auto d = compare(grads.subspan(t.offset, t.size), ref);
+      EXPECT_GT(d.scale, 0.0) << t.name << ": the oracle's gradient is all zero";
+      // Float32 with other summation orders: differences measured 1e-7 to 6e-7 of the
+      // tensor's largest gradient; 1e-5 of it would be a real error.
+      EXPECT_LE(d.abs, 1e-5 * d.scale + 1e-9)
+          << how << ": " << t.name << ": max |diff| " << d.abs << ", max |ref| " << d.scale;
+    }
+  };
+  check_gradients(model, "stored attention probabilities");
+  Transformer recomputing(c);
+  recomputing.set_attention_store_limit(0);
+  read_model_weights(recomputing, dir / "model.safetensors");
+  const double fused_loss =
+      recomputing.forward(tokens, targets, oc.B, oc.T, Transformer::Pass::training);
+  EXPECT_NEAR(fused_loss, ref_loss[0], 1e-5) << "loss of a training forward";
+  check_gradients(recomputing, "recomputed attention probabilities, fused cross-entropy");
 
   // 10 AdamW steps on the same batch, clipped, from the same weights.
   Transformer trained(c);
@@ -115,7 +128,7 @@ void run_oracle(const OracleCase& oc) {
   const auto ref_losses = tensor_values(oracle, "losses");
   ASSERT_EQ(ref_losses.size(), static_cast<std::size_t>(ts.steps + 1));
   for (int s = 0; s <= ts.steps; ++s) {
-    const double l = trained.forward(tokens, targets, oc.B, oc.T);
+    const double l = trained.forward(tokens, targets, oc.B, oc.T, Transformer::Pass::training);
     EXPECT_NEAR(l, ref_losses[static_cast<std::size_t>(s)],
                 1e-5 * std::fabs(ref_losses[static_cast<std::size_t>(s)]))
         << "loss before step " << s;

@@ -16,10 +16,11 @@ namespace borealis::model {
 // out[N, O] = in[N, I] · W[O, I]^T + b[O]   (b may be null)
 void linear_forward(float* out, const float* in, const float* w, const float* b, std::int64_t N,
                     std::int64_t I, std::int64_t O);
-// din[N, I] = dout · W (overwritten; skipped when din is null)
-// dW[O, I] += dout^T · in;  db[O] += Σ_n dout[n, :]  (db may be null)
+// din[N, I] = alpha · dout · W (overwritten; skipped when din is null)
+// dW[O, I] += alpha · dout^T · in;  db[O] += alpha · Σ_n dout[n, :]  (db may be null)
 void linear_backward(float* din, float* dw, float* db, const float* dout, const float* in,
-                     const float* w, std::int64_t N, std::int64_t I, std::int64_t O);
+                     const float* w, std::int64_t N, std::int64_t I, std::int64_t O,
+                     float alpha = 1.0f);
 
 // ---- norm.cpp
 // LayerNorm over rows of width C: y = (x - mean) · rstd · w + b, rstd = 1/sqrt(var + eps)
@@ -81,15 +82,20 @@ void rope_backward(float* dqkv, const RopeTable& table, std::int64_t B, std::int
 // heads, then the k heads, then the v heads; q head h reads kv head
 // h / (NH / NKV). out [B, T, NH D]; lse [B, NH, T] = log Σ_j exp(s_ij) with
 // s_ij = q_i·k_j / sqrt(D), j ≤ i. Queries go in blocks of 64 against the
-// keys up to the block's end (two sgemm per block), so the scratch is
-// 64 × T per thread and nothing of size T × T is kept: backward rebuilds the
-// probabilities p_ij = exp(s_ij - lse_i) from lse.
-void attention_forward(float* out, float* lse, const float* qkv, std::int64_t B, std::int64_t T,
-                       int NH, int NKV, int D);
+// keys up to the block's end (two sgemm per block), so nothing of size T × T
+// is needed. probs, when not null, keeps every block's probabilities
+// (attention_probability_floats(B, T, NH) floats, about B·NH·T²/2) for
+// backward; with null, the scratch is 64 × T per thread and backward
+// rebuilds p_ij = exp(s_ij - lse_i) from lse (one more sgemm and exp per
+// block).
+std::int64_t attention_probability_floats(std::int64_t B, std::int64_t T, int NH);
+void attention_forward(float* out, float* lse, float* probs, const float* qkv, std::int64_t B,
+                       std::int64_t T, int NH, int NKV, int D);
 // dqkv (overwritten) from dout [B, T, NH D]:  dP = dO·Vᵀ, dS = P∘(dP - rowsum(dO∘O)),
-// dQ = dS·K/sqrt(D), dK = dSᵀ·Q/sqrt(D), dV = Pᵀ·dO.
+// dQ = dS·K/sqrt(D), dK = dSᵀ·Q/sqrt(D), dV = Pᵀ·dO. probs: what forward kept, or null.
 void attention_backward(float* dqkv, const float* dout, const float* out, const float* lse,
-                        const float* qkv, std::int64_t B, std::int64_t T, int NH, int NKV, int D);
+                        const float* probs, const float* qkv, std::int64_t B, std::int64_t T,
+                        int NH, int NKV, int D);
 
 // ---- cross_entropy.cpp
 // loss_n = lse_n - logits[n, target_n] over the first V columns of rows of
@@ -101,5 +107,10 @@ double cross_entropy_forward(float* lse, const float* logits, const std::int32_t
 // columns < V, 0 in the padding. scale = 1/N for the mean loss.
 void cross_entropy_backward(float* logits, const float* lse, const std::int32_t* targets,
                             std::int64_t N, std::int64_t V, std::int64_t Vp, float scale);
+// Both at once for training: returns the mean loss and leaves dlogits in
+// place, reading the 4·N·Vp bytes of logits once instead of twice and
+// taking each exp once (softmax as exp(x - max) / Σ, not exp(x - lse)).
+double cross_entropy_fused(float* logits, const std::int32_t* targets, std::int64_t N,
+                           std::int64_t V, std::int64_t Vp, float scale);
 
 }  // namespace borealis::model

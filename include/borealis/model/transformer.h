@@ -41,9 +41,14 @@ class Transformer {
   // tokens and targets are [B, T], row-major; targets may be empty (then the
   // result is NaN and backward() may not be called). Tokens must be below
   // vocab_size and T at most max_seq_len (checked; borealis::Error).
+  // Pass::training says backward() follows: the cross-entropy then leaves
+  // d loss/d logits in place of the logits as it computes the loss (one pass
+  // over them instead of two), and logits() holds those.
+  enum class Pass { inference, training };
   double forward(std::span<const std::int32_t> tokens, std::span<const std::int32_t> targets, int B,
-                 int T);
-  // [B·T, padded_vocab] logits of the last forward(); backward() overwrites them.
+                 int T, Pass pass = Pass::inference);
+  // [B·T, padded_vocab] logits of the last forward(); backward() and a
+  // training forward() overwrite them.
   std::span<const float> logits() const;
   int batch() const { return B_; }
   int seq_len() const { return T_; }
@@ -52,16 +57,28 @@ class Transformer {
   // Adds d(loss_scale · loss)/dθ of the last forward() to gradients().
   void backward(float loss_scale = 1.0f);
 
+  // Attention keeps its probabilities from forward for backward while all
+  // layers' fit in this many bytes (B·heads·T²/2 floats a layer: 63 MB for
+  // the benchmark model); past it, backward recomputes them from the
+  // log-sum-exp. Both give the same gradients up to rounding.
+  static constexpr std::size_t kDefaultAttentionStoreLimit = std::size_t{512} << 20;
+  void set_attention_store_limit(std::size_t bytes);
+
  private:
   void allocate(int B, int T);
+  float* probs(int layer);  // null when attention recomputes
 
   ModelConfig config_;
   ParameterLayout layout_;
   RopeTable rope_;
   std::vector<float> params_, grads_;
 
-  int B_ = 0, T_ = 0, allocated_rows_ = 0;
+  int B_ = 0, T_ = 0, allocated_rows_ = 0, allocated_T_ = 0;
+  std::size_t attention_store_limit_ = kDefaultAttentionStoreLimit;
+  std::size_t att_probs_per_layer_ = 0;
+  std::vector<float> att_probs_;  // L × attention_probability_floats(B, T, heads), or empty
   bool have_targets_ = false;
+  bool logits_are_gradient_ = false;  // a training forward() left d loss/d logits (mean over rows)
   std::vector<std::int32_t> tokens_, targets_;
   // Activations, per layer where indexed by layer (sizes in allocate()).
   std::vector<float>
