@@ -50,6 +50,9 @@ MpiWorld::MpiWorld() {
     MPI_Comm local;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local);
     MPI_Comm_size(local, &local_size_);
+    MPI_Comm_rank(local, &local_rank_);
+    node_ranks_.assign(static_cast<std::size_t>(local_size_), 0);
+    MPI_Allgather(&rank_, 1, MPI_INT, node_ranks_.data(), 1, MPI_INT, local);
     MPI_Comm_free(&local);
   }
   g_world.store(this);
@@ -87,6 +90,12 @@ void MpiWorld::broadcast(std::span<std::uint64_t> values, int root) {
 void MpiWorld::abort(int code) {
   if (initialized_) MPI_Abort(MPI_COMM_WORLD, code);
   std::exit(code);  // no MPI (or MPI_Abort returned, which it should not)
+}
+
+std::string MpiWorld::rank_label() {
+  MpiWorld* world = g_world.load();
+  if (world == nullptr || world->size() <= 1) return "";
+  return " (rank " + std::to_string(world->rank()) + " of " + std::to_string(world->size()) + ")";
 }
 
 void MpiWorld::abort_if_parallel(int code) {

@@ -235,7 +235,7 @@ std::span<const float> Transformer::logits() const {
 
 void Transformer::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
-void Transformer::backward(float loss_scale) {
+void Transformer::backward(float loss_scale, const GradientsReady& on_ready) {
   if (!have_targets_) throw Error("backward: the last forward() had no targets");
   const auto& c = config_;
   const int B = B_, T = T_;
@@ -264,6 +264,14 @@ void Transformer::backward(float loss_scale) {
   else
     rms_norm_backward(d_resid, g + layout_.norm_f_w, d_norm, last, p + layout_.norm_f_w,
                       nf_rstd_.data(), N, C);
+  // Everything from `from` to the end of the array is final (the layout runs
+  // embeddings, layers 0..L-1, final norm, untied head; backward the other way).
+  std::size_t ready_end = layout_.total();
+  auto ready_from = [&](std::size_t from) {
+    if (on_ready && from < ready_end) on_ready(from, ready_end - from);
+    ready_end = std::min(ready_end, from);
+  };
+  ready_from(layout_.norm_f_w);
 
   for (int l = c.n_layers - 1; l >= 0; --l) {
     const auto& o = layout_.layers[static_cast<std::size_t>(l)];
@@ -309,6 +317,7 @@ void Transformer::backward(float loss_scale) {
     else
       rms_norm_backward(d_resid, g + o.norm1_w, d_norm, x, p + o.norm1_w, n1_rstd_.data() + li * N,
                         N, C);
+    ready_from(o.norm1_w);
   }
 
   // Embeddings: rows repeat across tokens, so threads split the columns.
@@ -329,6 +338,7 @@ void Transformer::backward(float loss_scale) {
         for (i64 i = 0; i < C; ++i) gpos[t * C + i] += d[i];
       }
   }
+  ready_from(0);  // with tied embeddings the head's gradient is only final now
 }
 
 }  // namespace borealis::model

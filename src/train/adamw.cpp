@@ -6,8 +6,14 @@
 
 namespace borealis::train {
 
-AdamW::AdamW(const model::ParameterLayout& layout, AdamWSettings settings)
-    : layout_(layout), settings_(settings), m_(layout.total(), 0.0f), v_(layout.total(), 0.0f) {}
+AdamW::AdamW(const model::ParameterLayout& layout, AdamWSettings settings, std::size_t begin,
+             std::size_t end)
+    : layout_(layout),
+      settings_(settings),
+      begin_(std::min(begin, layout.total())),
+      end_(std::max(begin_, std::min(end, layout.total()))),
+      m_(end_ - begin_, 0.0f),
+      v_(end_ - begin_, 0.0f) {}
 
 void AdamW::step(std::span<float> params, std::span<const float> grads, double lr) {
   ++t_;
@@ -20,12 +26,15 @@ void AdamW::step(std::span<float> params, std::span<const float> grads, double l
   const float eps = static_cast<float>(s.eps);
   const float decay = static_cast<float>(1.0 - lr * s.weight_decay);
   for (const auto& tensor : layout_.tensors()) {
-    float* p = params.data() + tensor.offset;
-    const float* g = grads.data() + tensor.offset;
-    float* m = m_.data() + tensor.offset;
-    float* v = v_.data() + tensor.offset;
+    const std::size_t b = std::max(begin_, tensor.offset),
+                      e = std::min(end_, tensor.offset + tensor.size);
+    if (b >= e) continue;  // outside the owned range
+    float* p = params.data() + b;
+    const float* g = grads.data() + b;
+    float* m = m_.data() + (b - begin_);
+    float* v = v_.data() + (b - begin_);
     const bool decays = tensor.decay && s.weight_decay != 0.0;
-    const auto n = static_cast<std::int64_t>(tensor.size);
+    const auto n = static_cast<std::int64_t>(e - b);
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < n; ++i) {
       if (decays) p[i] *= decay;

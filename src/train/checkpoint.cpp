@@ -58,7 +58,7 @@ std::vector<fs::path> step_folders(const fs::path& checkpoints) {
 }  // namespace
 
 std::string write_checkpoint(const std::string& run_dir, const model::Transformer& model,
-                             const AdamW& optimizer, const CheckpointState& state,
+                             const OptimizerMoments& optimizer, const CheckpointState& state,
                              const std::vector<std::string>& tokenizer_files, std::int64_t keep) {
   const fs::path checkpoints = fs::path(run_dir) / "checkpoints";
   std::error_code ec;
@@ -75,10 +75,10 @@ std::string write_checkpoint(const std::string& run_dir, const model::Transforme
 
   io::SafetensorsWriter opt;
   for (const auto& t : model.layout().tensors()) {
-    opt.add_f32("m." + t.name, t.shape, optimizer.m().subspan(t.offset, t.size));
-    opt.add_f32("v." + t.name, t.shape, optimizer.v().subspan(t.offset, t.size));
+    opt.add_f32("m." + t.name, t.shape, optimizer.m.subspan(t.offset, t.size));
+    opt.add_f32("v." + t.name, t.shape, optimizer.v.subspan(t.offset, t.size));
   }
-  opt.set_metadata("adam_steps", std::to_string(optimizer.steps()));
+  opt.set_metadata("adam_steps", std::to_string(optimizer.steps));
   opt.write((temp / "optimizer.safetensors").string());
 
   std::string tokenizer_entry;
@@ -92,9 +92,11 @@ std::string write_checkpoint(const std::string& run_dir, const model::Transforme
                       {"version", kVersion},
                       {"step", state.step},
                       {"consumed_samples", state.consumed_samples},
-                      {"adam_steps", optimizer.steps()},
+                      {"adam_steps", optimizer.steps},
                       {"parameters", model.config().parameter_count()},
                       {"tokenizer", tokenizer_entry},
+                      {"ranks", state.ranks},
+                      {"spike_window", state.spike_window},
                       {"config", state.config},
                       {"provenance", state.provenance}};
   io::write_file_atomically((temp / "state.json").string(), j.dump(2) + "\n");
@@ -140,6 +142,8 @@ CheckpointState read_checkpoint_state(const std::string& checkpoint_dir) {
     s.consumed_samples = j.at("consumed_samples").get<std::uint64_t>();
     s.config = j.at("config");
     s.provenance = j.value("provenance", nlohmann::json::object());
+    s.spike_window = j.value("spike_window", nlohmann::json());
+    s.ranks = j.value("ranks", 1);
   } catch (const nlohmann::json::exception& e) {
     throw_file_error(path, "incomplete checkpoint state ({})", e.what());
   }
@@ -152,9 +156,21 @@ void read_checkpoint(const std::string& checkpoint_dir, model::Transformer& mode
   model::read_model_weights(model, (dir / "model.safetensors").string());
   const std::string opt_path = (dir / "optimizer.safetensors").string();
   const io::SafetensorsReader opt(opt_path);
+  // Whole tensors from the file, the optimizer's range of them kept: a
+  // checkpoint saved by any number of ranks loads into any sharding.
+  std::vector<float> buf;
   for (const auto& t : model.layout().tensors()) {
-    opt.read_f32("m." + t.name, t.shape, optimizer.m().subspan(t.offset, t.size));
-    opt.read_f32("v." + t.name, t.shape, optimizer.v().subspan(t.offset, t.size));
+    const std::size_t b = std::max(optimizer.begin(), t.offset),
+                      e = std::min(optimizer.end(), t.offset + t.size);
+    if (b >= e) continue;
+    buf.resize(t.size);
+    for (const char* which : {"m.", "v."}) {
+      opt.read_f32(which + t.name, t.shape, buf);
+      auto dst = which[0] == 'm' ? optimizer.m() : optimizer.v();
+      std::copy(buf.begin() + static_cast<std::ptrdiff_t>(b - t.offset),
+                buf.begin() + static_cast<std::ptrdiff_t>(e - t.offset),
+                dst.begin() + static_cast<std::ptrdiff_t>(b - optimizer.begin()));
+    }
   }
   const auto it = opt.metadata().find("adam_steps");
   if (it == opt.metadata().end()) throw_file_error(opt_path, "no adam_steps in the metadata");

@@ -134,6 +134,17 @@ void TrainConfig::validate() const {
   if (t.keep_checkpoints < 1) fail("train.keep_checkpoints", "must be at least 1");
   if (t.out.empty()) fail("train.out", "must name a folder");
   if (t.threads < 0) fail("train.threads", "must not be negative");
+  if (t.global_batch < 0) fail("train.global_batch", "must not be negative (0: micro_batch x grad_accum x ranks)");
+  if (t.global_batch > 0 && t.global_batch % t.micro_batch != 0)
+    fail("train.global_batch",
+         fmt::format("{} is not a multiple of micro_batch {}", t.global_batch, t.micro_batch));
+  if (t.zero_stage != 0 && t.zero_stage != 1)
+    fail("train.zero_stage", fmt::format("must be 0 (plain data parallel) or 1 (ZeRO-1: optimizer "
+                                         "state sharded across ranks), got {}",
+                                         t.zero_stage));
+  if (!(t.spike_zscore >= 0)) fail("train.spike_zscore", "must not be negative (0 turns it off)");
+  if (t.spike_window < 2) fail("train.spike_window", "must be at least 2 steps");
+  if (!(t.step_timeout_s >= 0)) fail("train.step_timeout_s", "must not be negative (0 turns it off)");
 }
 
 TrainConfig parse_train_config(const std::string& toml_text, const std::string& source,
@@ -188,7 +199,8 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
 
   const auto* t = r.section(
       "train", {"steps", "micro_batch", "grad_accum", "seed", "eval_every", "eval_batches",
-                "log_every", "checkpoint_every", "keep_checkpoints", "out", "threads"});
+                "log_every", "checkpoint_every", "keep_checkpoints", "out", "threads",
+                "global_batch", "zero_stage", "spike_zscore", "spike_window", "step_timeout_s"});
   auto& tr = c.train;
   r.get(t, "train", "steps", tr.steps);
   r.get(t, "train", "micro_batch", tr.micro_batch);
@@ -201,6 +213,11 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
   r.get(t, "train", "keep_checkpoints", tr.keep_checkpoints);
   r.get(t, "train", "out", tr.out);
   r.get(t, "train", "threads", tr.threads);
+  r.get(t, "train", "global_batch", tr.global_batch);
+  r.get(t, "train", "zero_stage", tr.zero_stage);
+  r.get(t, "train", "spike_zscore", tr.spike_zscore);
+  r.get(t, "train", "spike_window", tr.spike_window);
+  r.get(t, "train", "step_timeout_s", tr.step_timeout_s);
   tr.out = resolve(tr.out, base_dir);
   r.check_sections();
   return c;
@@ -243,7 +260,12 @@ nlohmann::json to_json(const TrainConfig& c) {
             {"checkpoint_every", t.checkpoint_every},
             {"keep_checkpoints", t.keep_checkpoints},
             {"out", t.out},
-            {"threads", t.threads}}}};
+            {"threads", t.threads},
+            {"global_batch", t.global_batch},
+            {"zero_stage", t.zero_stage},
+            {"spike_zscore", t.spike_zscore},
+            {"spike_window", t.spike_window},
+            {"step_timeout_s", t.step_timeout_s}}}};
 }
 
 }  // namespace borealis::train

@@ -4,6 +4,9 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,9 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "borealis/dist/launch_environment.h"
+#include "borealis/dist/mpi_world.h"
 #include "borealis/io/atomic_output_file.h"
 #include "borealis/tokenize/tokenizer_loader.h"
 #include "borealis/train/checkpoint.h"
+#include "borealis/train/step_watchdog.h"
 #include "borealis/util/error.h"
 
 namespace borealis::train {
@@ -79,7 +85,16 @@ double measure_sgemm_gflops() {
 
 Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
   auto& c = config_;
-  if (c.train.threads > 0) omp_set_num_threads(static_cast<int>(c.train.threads));
+  auto& world = dist::MpiWorld::get();
+  if (c.train.threads > 0) {
+    omp_set_num_threads(static_cast<int>(c.train.threads));
+  } else if (std::getenv("OMP_NUM_THREADS") == nullptr && world.local_size() > 1) {
+    // Ranks sharing a node split its cores; a launcher that bound each rank
+    // to its own cores (a smaller affinity mask) has split them already.
+    const int cores = dist::available_cores();
+    const bool bound = cores < static_cast<int>(std::thread::hardware_concurrency());
+    omp_set_num_threads(bound ? cores : dist::threads_per_rank(cores, world.local_size()));
+  }
   if (c.data.index.empty())
     throw Error(fmt::format(
         "{}: data.index is required (an index folder from `borealis index build`)", c.source));
@@ -108,8 +123,18 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
         fmt::format("{}: data.eval_samples {} leaves no training samples (the index holds {})",
                     c.source, c.data.eval_samples, total));
   training_samples_ = total - c.data.eval_samples;
+  const std::int64_t ranks = world.size();
+  accum_ = c.train.grad_accum;
+  if (c.train.global_batch > 0) {
+    const std::int64_t per = c.train.micro_batch * ranks;
+    if (c.train.global_batch % per != 0)
+      throw Error(fmt::format(
+          "{}: train.global_batch {} is not a multiple of micro_batch {} x {} ranks = {}", c.source,
+          c.train.global_batch, c.train.micro_batch, ranks, per));
+    accum_ = c.train.global_batch / per;
+  }
   const std::uint64_t per_step =
-      static_cast<std::uint64_t>(c.train.micro_batch * c.train.grad_accum);
+      static_cast<std::uint64_t>(c.train.micro_batch * accum_ * ranks);
   if (static_cast<std::uint64_t>(c.train.steps) * per_step > training_samples_)
     throw Error(fmt::format(
         "{}: {} steps x {} samples need {} training samples; the index {} holds {} (plus {} held "
@@ -119,9 +144,13 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
 
   model_ = std::make_unique<model::Transformer>(c.model);
   model_->init_weights(c.train.seed);
+  exchange_ = std::make_unique<dist::GradientExchange>(world, model_->layout().total(),
+                                                       c.train.zero_stage == 1);
   optimizer_ = std::make_unique<AdamW>(
       model_->layout(),
-      AdamWSettings{c.optim.beta1, c.optim.beta2, c.optim.eps, c.optim.weight_decay});
+      AdamWSettings{c.optim.beta1, c.optim.beta2, c.optim.eps, c.optim.weight_decay},
+      exchange_->shard_begin(), exchange_->shard_end());
+  spikes_ = SpikeDetector(c.train.spike_zscore, c.train.spike_window);
   schedule_ = {c.optim.lr, c.optim.min_lr, c.optim.warmup_steps, c.train.steps, c.optim.decay};
   provenance_ = data_provenance(c.data.index, loader_->index());
 
@@ -138,6 +167,7 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
           "{}: checkpoint trained on other data than {} (datasets or their contents differ)",
           *latest, c.data.index));
     read_checkpoint(*latest, *model_, *optimizer_);
+    spikes_.from_json(state.spike_window);
     step_ = state.step;
     consumed_ = state.consumed_samples;
     resumed_from_ = *latest;
@@ -167,18 +197,21 @@ double Trainer::evaluate() {
   const auto& c = config_;
   const std::uint64_t first = training_samples_, total = loader_->size();
   const std::uint64_t micro = static_cast<std::uint64_t>(c.train.micro_batch);
+  // Batch b of the held-out set goes to rank b % ranks; the mean is over all of them.
   double sum = 0;
   std::uint64_t batches = 0;
   std::vector<std::uint64_t> samples;
   std::vector<std::int32_t> tokens, targets;
+  const auto ranks = static_cast<std::uint64_t>(exchange_->ranks());
   for (std::uint64_t k = first;
        k < total && batches < static_cast<std::uint64_t>(c.train.eval_batches); k += micro) {
+    if (batches++ % ranks != static_cast<std::uint64_t>(exchange_->rank())) continue;
     samples.clear();
     for (std::uint64_t j = k; j < std::min(total, k + micro); ++j) samples.push_back(j);
     load_batch(samples, tokens, targets);
     sum += model_->forward(tokens, targets, static_cast<int>(samples.size()), seq_len_);
-    ++batches;
   }
+  sum = exchange_->sum(sum);
   return batches == 0 ? std::nan("") : sum / static_cast<double>(batches);
 }
 
@@ -188,88 +221,140 @@ std::string Trainer::save_checkpoint() {
   s.consumed_samples = consumed_;
   s.config = to_json(config_);
   s.provenance = provenance_;
-  return write_checkpoint(config_.train.out, *model_, *optimizer_, s, tokenizer_files_,
-                          config_.train.keep_checkpoints);
+  s.spike_window = spikes_.to_json();
+  s.ranks = exchange_->ranks();
+  // ZeRO-1: rank 0 gathers the shards and writes whole tensors.
+  const auto m = exchange_->gather_to_root(optimizer_->m());
+  const auto v = exchange_->gather_to_root(optimizer_->v());
+  std::string path;
+  if (exchange_->rank() == 0)
+    path = write_checkpoint(config_.train.out, *model_, OptimizerMoments{m, v, optimizer_->steps()},
+                            s, tokenizer_files_, config_.train.keep_checkpoints);
+  dist::MpiWorld::get().barrier();  // no rank runs on before the checkpoint is whole
+  return path;
 }
 
 TrainSummary Trainer::run(const Callbacks& callbacks, std::int64_t until) {
   const auto& c = config_;
-  std::error_code ec;
-  fs::create_directories(c.train.out, ec);
-  if (ec) throw_system_error(c.train.out, "cannot create the run folder", ec.value());
+  const bool writer = exchange_->rank() == 0;  // rank 0 owns the run folder
   const std::string metrics = (fs::path(c.train.out) / "metrics.jsonl").string();
-  {
-    std::ofstream probe(metrics, std::ios::app);
-    if (!probe)
-      throw_system_error(metrics, "cannot write metrics (is the run folder writable?)", errno);
+  if (writer) {
+    std::error_code ec;
+    fs::create_directories(c.train.out, ec);
+    if (ec) throw_system_error(c.train.out, "cannot create the run folder", ec.value());
+    {
+      std::ofstream probe(metrics, std::ios::app);
+      if (!probe)
+        throw_system_error(metrics, "cannot write metrics (is the run folder writable?)", errno);
+    }
+    if (step_ == 0)
+      io::write_file_atomically(metrics,
+                                "");  // a fresh run (an earlier one died before its first checkpoint)
+    else
+      trim_metrics(metrics, step_);
+    // Checkpoint folders a killed run left half-written (never published).
+    for (const auto& e : fs::directory_iterator(fs::path(c.train.out) / "checkpoints", ec)) {
+      const auto name = e.path().filename().string();
+      if (name.starts_with(".step_") && name.find(".tmp.") != std::string::npos)
+        fs::remove_all(e.path(), ec);
+    }
   }
-  if (step_ == 0)
-    io::write_file_atomically(metrics,
-                              "");  // a fresh run (an earlier one died before its first checkpoint)
-  else
-    trim_metrics(metrics, step_);
-  // Checkpoint folders a killed run left half-written (never published).
-  for (const auto& e : fs::directory_iterator(fs::path(c.train.out) / "checkpoints", ec)) {
-    const auto name = e.path().filename().string();
-    if (name.starts_with(".step_") && name.find(".tmp.") != std::string::npos)
-      fs::remove_all(e.path(), ec);
-  }
+  auto log = [&](const nlohmann::json& j) {
+    if (writer) append_line(metrics, j);
+  };
   sgemm_gflops_ = measure_sgemm_gflops();
 
   TrainSummary summary;
   summary.first_step = step_;
   const auto start = Clock::now();
   const double flops_per_token = c.model.training_flops_per_token(seq_len_);
-  const std::int64_t micro = c.train.micro_batch, accum = c.train.grad_accum;
+  const std::int64_t micro = c.train.micro_batch, accum = accum_;
+  const int ranks = exchange_->ranks();
   if (step_ == 0) {
-    append_line(metrics, {{"event", "start"},
-                          {"step", 0},
-                          {"parameters", c.model.parameter_count()},
-                          {"flops_per_token", flops_per_token},
-                          {"sgemm_gflops", sgemm_gflops_},
-                          {"threads", omp_get_max_threads()},
-                          {"training_samples", training_samples_}});
+    log({{"event", "start"},
+         {"step", 0},
+         {"parameters", c.model.parameter_count()},
+         {"flops_per_token", flops_per_token},
+         {"sgemm_gflops", sgemm_gflops_},
+         {"threads", omp_get_max_threads()},
+         {"ranks", ranks},
+         {"zero_stage", c.train.zero_stage},
+         {"optimizer_floats_per_rank", optimizer_floats()},
+         {"global_batch", c_global_batch()},
+         {"training_samples", training_samples_}});
     const double before = evaluate();
     summary.eval_loss_before = before;
-    append_line(metrics, {{"step", 0}, {"eval_loss", before}});
-    if (callbacks.on_eval) callbacks.on_eval(0, before);
+    log({{"step", 0}, {"eval_loss", before}});
+    if (callbacks.on_eval && writer) callbacks.on_eval(0, before);
   }
 
+  const int rank = exchange_->rank();
+  StepWatchdog watchdog(c.train.step_timeout_s, [&c, rank](std::int64_t step, double seconds) {
+    std::fprintf(stderr,
+                 "borealis: error (rank %d): step %lld has run for %.0f s, past "
+                 "train.step_timeout_s = %g (a rank wedged in a collective or in I/O?); "
+                 "ending the job\n",
+                 rank, static_cast<long long>(step), seconds, c.train.step_timeout_s);
+    std::fflush(stderr);
+    std::_Exit(3);  // the launcher sees a rank die and ends the others
+  });
+
   data::PretrainingSampler sampler(training_samples_, consumed_, static_cast<std::uint64_t>(micro),
-                                   0, 1);
+                                   static_cast<std::uint64_t>(rank),
+                                   static_cast<std::uint64_t>(ranks));
   std::vector<std::uint64_t> samples;
   std::vector<std::int32_t> tokens, targets;
   std::uint64_t tokens_run = 0;
+  auto grads = model_->gradients();
+  const model::Transformer::GradientsReady start_exchange = [&](std::size_t off, std::size_t n) {
+    exchange_->start(grads, off, n);
+    exchange_->progress();
+  };
   const std::int64_t stop = until > 0 ? std::min(until, c.train.steps) : c.train.steps;
   while (step_ < stop) {
     const auto step_start = Clock::now();
+    watchdog.begin_step(step_ + 1);
     const double lr = schedule_.at(step_);
     model_->zero_grad();
-    double loss = 0;
+    double local_loss = 0;
     for (std::int64_t a = 0; a < accum; ++a) {
       if (!sampler.next(samples))
         throw Error(fmt::format("{}: ran out of training samples", c.data.index));
       load_batch(samples, tokens, targets);
       const double l = model_->forward(tokens, targets, static_cast<int>(micro), seq_len_,
-                                           model::Transformer::Pass::training);
-      loss += l / static_cast<double>(accum);
-      if (!std::isfinite(l)) break;
-      model_->backward(1.0f / static_cast<float>(accum));
+                                       model::Transformer::Pass::training);
+      local_loss += l / static_cast<double>(accum);
+      // Every rank runs every backward, even after a non-finite loss, so the
+      // ranks stay in step through the collectives and stop together below.
+      const bool last = a + 1 == accum;
+      model_->backward(1.0f / static_cast<float>(accum),
+                       last && ranks > 1 ? start_exchange : model::Transformer::GradientsReady{});
     }
-    const double norm = c.optim.clip > 0
-                            ? clip_gradients(model_->layout(), model_->gradients(), c.optim.clip)
-                            : gradient_norm(model_->layout(), model_->gradients());
+    exchange_->finish(grads);
+    const double loss = exchange_->sum(local_loss) / ranks;
+    const double norm = exchange_->gradient_norm(grads);
     if (!std::isfinite(loss) || !std::isfinite(norm))
       throw Error(fmt::format(
           "training stopped at step {}: the {} is {} (lr {:.3g}); the last good checkpoint is {}",
           step_ + 1, std::isfinite(loss) ? "gradient norm" : "loss",
           std::isfinite(loss) ? norm : loss, lr,
           latest_checkpoint(c.train.out).value_or("none (no checkpoint written yet)")));
-    optimizer_->step(model_->parameters(), model_->gradients(), lr);
+    const auto spike = spikes_.check(loss, norm);
+    if (!spike) {
+      // torch.nn.utils.clip_grad_norm_'s rule
+      if (c.optim.clip > 0 && norm > c.optim.clip)
+        exchange_->scale(grads, static_cast<float>(c.optim.clip / (norm + 1e-6)));
+      optimizer_->step(model_->parameters(), grads, lr);
+      exchange_->gather_parameters(model_->parameters());
+    } else {
+      ++summary.skipped_steps;
+      log({{"step", step_ + 1}, {"skipped", true}, {"reason", *spike}});
+    }
     ++step_;
     consumed_ = sampler.consumed_samples();
+    watchdog.end_step();
     const double dt = seconds_since(step_start);
-    const double step_tokens = static_cast<double>(micro * accum) * seq_len_;
+    const double step_tokens = static_cast<double>(micro * accum * ranks) * seq_len_;
     tokens_run += static_cast<std::uint64_t>(step_tokens);
 
     StepMetrics m;
@@ -279,31 +364,32 @@ TrainSummary Trainer::run(const Callbacks& callbacks, std::int64_t until) {
     m.grad_norm = norm;
     m.tokens_per_s = step_tokens / dt;
     m.gflops = m.tokens_per_s * flops_per_token / 1e9;
-    m.sgemm_share = sgemm_gflops_ > 0 ? m.gflops / sgemm_gflops_ : 0;
+    // The share is per rank: the job's rate over all ranks' SGEMM rates.
+    m.sgemm_share = sgemm_gflops_ > 0 ? m.gflops / (sgemm_gflops_ * ranks) : 0;
     m.elapsed_s = seconds_since(start);
     m.consumed_samples = consumed_;
     if (step_ % c.train.log_every == 0 || step_ == c.train.steps)
-      append_line(metrics, {{"step", m.step},
-                            {"loss", m.loss},
-                            {"lr", m.lr},
-                            {"grad_norm", m.grad_norm},
-                            {"tokens_per_s", m.tokens_per_s},
-                            {"gflops", m.gflops},
-                            {"sgemm_share", m.sgemm_share},
-                            {"consumed_samples", m.consumed_samples},
-                            {"elapsed_s", m.elapsed_s}});
-    if (callbacks.on_step) callbacks.on_step(m);
+      log({{"step", m.step},
+           {"loss", m.loss},
+           {"lr", m.lr},
+           {"grad_norm", m.grad_norm},
+           {"tokens_per_s", m.tokens_per_s},
+           {"gflops", m.gflops},
+           {"sgemm_share", m.sgemm_share},
+           {"consumed_samples", m.consumed_samples},
+           {"elapsed_s", m.elapsed_s}});
+    if (callbacks.on_step && writer) callbacks.on_step(m);
 
     const bool last = step_ == stop;
     if ((c.train.eval_every > 0 && step_ % c.train.eval_every == 0) || last) {
       const double e = evaluate();
-      append_line(metrics, {{"step", step_}, {"eval_loss", e}});
+      log({{"step", step_}, {"eval_loss", e}});
       if (last) summary.eval_loss_after = e;
-      if (callbacks.on_eval) callbacks.on_eval(step_, e);
+      if (callbacks.on_eval && writer) callbacks.on_eval(step_, e);
     }
     if ((c.train.checkpoint_every > 0 && step_ % c.train.checkpoint_every == 0) || last) {
       summary.last_checkpoint = save_checkpoint();
-      if (callbacks.on_checkpoint) callbacks.on_checkpoint(summary.last_checkpoint);
+      if (callbacks.on_checkpoint && writer) callbacks.on_checkpoint(summary.last_checkpoint);
     }
   }
   summary.last_step = step_;

@@ -51,13 +51,14 @@ int main(int argc, char** argv) {
     return kExitUsage;
   } catch (const borealis::Error& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "borealis: error: {}\n", e.what());
+    fmt::print(stderr, "borealis: error{}: {}\n", borealis::dist::MpiWorld::rank_label(), e.what());
     // One of several MPI ranks: end the whole job, or the others wait forever.
     borealis::dist::MpiWorld::abort_if_parallel(kExitBadInput);
     return kExitBadInput;
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "borealis: internal error (please report): {}\n", e.what());
+    fmt::print(stderr, "borealis: internal error{} (please report): {}\n",
+               borealis::dist::MpiWorld::rank_label(), e.what());
     borealis::dist::MpiWorld::abort_if_parallel(kExitInternal);
     return kExitInternal;
   }

@@ -5,6 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <omp.h>
+#include <unistd.h>
+
+#include "borealis/dist/launch_environment.h"
+#include "borealis/dist/mpi_world.h"
 #include "borealis/train/trainer.h"
 #include "borealis/util/progress.h"
 #include "commands.h"
@@ -41,6 +46,20 @@ void add_train_command(CLI::App& app) {
     auto config = train::read_train_config(opt->config, overrides);
     train::Trainer trainer(std::move(config));
     const auto& c = trainer.config();
+    auto& world = dist::MpiWorld::get();
+    if (world.local_rank() == 0 && world.size() > 1) {  // one line per node
+      char host[256] = {};
+      ::gethostname(host, sizeof(host) - 1);
+      fmt::print(stderr, "{}\n",
+                 dist::node_summary(host, world.node_ranks(), world.size(), omp_get_max_threads(),
+                                    dist::LaunchEnvironment::detect().launcher));
+      std::fflush(stderr);
+    }
+    world.barrier();
+    if (trainer.rank() != 0) {  // rank 0 speaks for the job
+      trainer.run({}, opt->until);
+      return;
+    }
     fmt::print(
         "model    {} {} layers, d_model {}, {} heads ({} kv), d_ff {}, vocab {} (padded {}), "
         "context {}: {} "
@@ -52,13 +71,20 @@ void add_train_command(CLI::App& app) {
     fmt::print("data     {}: {} training samples, {} held out\n", c.data.index,
                util::format_count(trainer.training_samples()), c.data.eval_samples);
     fmt::print(
-        "train    {} steps x {} samples x {} accumulation, lr {:.3g} -> {:.3g} ({} decay, {} "
-        "warmup), run in {}\n",
-        c.train.steps, c.train.micro_batch, c.train.grad_accum, c.optim.lr, c.optim.min_lr,
+        "train    {} steps x {} samples ({} x {} accumulation x {} rank{}), lr {:.3g} -> {:.3g} "
+        "({} decay, {} warmup), run in {}\n",
+        c.train.steps, trainer.global_batch(), c.train.micro_batch, trainer.grad_accum(),
+        trainer.ranks(), trainer.ranks() == 1 ? "" : "s", c.optim.lr, c.optim.min_lr,
         c.optim.decay, c.optim.warmup_steps, c.train.out);
+    fmt::print("optimizer AdamW state {:.1f} MB per rank{}\n",
+               static_cast<double>(trainer.optimizer_floats()) * 4 / 1e6,
+               c.train.zero_stage == 1 && trainer.ranks() > 1
+                   ? fmt::format(" (ZeRO-1: 1/{} of it)", trainer.ranks())
+                   : "");
     const std::int64_t target =
         opt->until > 0 ? std::min(opt->until, c.train.steps) : c.train.steps;
     if (trainer.resumed_from() && trainer.step() >= target) {
+      // (the other ranks see the same checkpoint and return too)
       fmt::print("already trained to step {} ({}); nothing to do\n", trainer.step(),
                  *trainer.resumed_from());
       return;
@@ -93,6 +119,9 @@ void add_train_command(CLI::App& app) {
     if (tty) fmt::print(stderr, "\n");
     fmt::print("trained steps {}..{} in {:.1f}s, {:.0f} tokens/s", s.first_step + 1, s.last_step,
                s.seconds, s.tokens_per_s);
+    if (s.skipped_steps > 0)
+      fmt::print(" ({} step{} skipped as spikes, see metrics.jsonl)", s.skipped_steps,
+                 s.skipped_steps == 1 ? "" : "s");
     if (s.eval_loss_before)
       fmt::print("; held-out loss {:.4f} -> {:.4f}", *s.eval_loss_before,
                  s.eval_loss_after.value_or(0));

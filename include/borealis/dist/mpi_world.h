@@ -10,7 +10,9 @@
 // collective is the identity.
 
 #include <cstdint>
+#include <string>
 #include <span>
+#include <vector>
 
 namespace borealis::dist {
 
@@ -33,6 +35,9 @@ class MpiWorld {
   int size() const { return size_; }
   // Ranks on this machine (MPI_COMM_TYPE_SHARED), to share its cores.
   int local_size() const { return local_size_; }
+  int local_rank() const { return local_rank_; }
+  // World ranks on this machine, ascending (just {0} without MPI).
+  const std::vector<int>& node_ranks() const { return node_ranks_; }
   bool initialized_mpi() const { return initialized_; }
 
   void barrier();
@@ -46,6 +51,9 @@ class MpiWorld {
   // waiting in a collective for a failed one do not hang. Without MPI, exits.
   [[noreturn]] void abort(int code);
 
+  // " (rank R of N)" when several ranks run, else "": for error messages.
+  static std::string rank_label();
+
   // For main(): when this process is one of several ranks, abort the job with
   // `code`; otherwise (no world created, or a single rank) return and let the
   // caller exit normally. Does not initialise MPI.
@@ -58,6 +66,8 @@ class MpiWorld {
   int rank_ = 0;
   int size_ = 1;
   int local_size_ = 1;
+  int local_rank_ = 0;
+  std::vector<int> node_ranks_{0};
   bool initialized_ = false;
 };
 

@@ -12,6 +12,7 @@
 // Threads: OpenMP (OMP_NUM_THREADS), OpenBLAS shares its pool.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -55,7 +56,12 @@ class Transformer {
 
   void zero_grad();
   // Adds d(loss_scale · loss)/dθ of the last forward() to gradients().
-  void backward(float loss_scale = 1.0f);
+  // on_ready(offset, count), when given, hears each range of the flat
+  // gradient array as soon as backward is done with it (the final norm and
+  // untied head first, then the layers from the last, then the embeddings):
+  // data parallel training starts exchanging those while backward goes on.
+  using GradientsReady = std::function<void(std::size_t offset, std::size_t count)>;
+  void backward(float loss_scale = 1.0f, const GradientsReady& on_ready = {});
 
   // Attention keeps its probabilities from forward for backward while all
   // layers' fit in this many bytes (B·heads·T²/2 floats a layer: 63 MB for

@@ -6,7 +6,9 @@
 //   v  = β2·v + (1 - β2)·g²
 //   p -= lr/(1 - β1^t) · m / (sqrt(v)/sqrt(1 - β2^t) + eps)
 // m and v share the parameters' flat layout, so checkpoints and ZeRO
-// sharding treat all three alike.
+// sharding treat all three alike: an AdamW may own one range of the flat
+// array (ZeRO-1: this rank's shard), keeping m and v for that range only and
+// updating only those parameters.
 
 #include <cstdint>
 #include <span>
@@ -25,12 +27,18 @@ struct AdamWSettings {
 
 class AdamW {
  public:
-  AdamW(const model::ParameterLayout& layout, AdamWSettings settings);
+  // Owns [begin, end) of the flat array (default: all of it).
+  AdamW(const model::ParameterLayout& layout, AdamWSettings settings, std::size_t begin = 0,
+        std::size_t end = ~std::size_t{0});
 
-  // One update of every tensor in the layout at learning rate `lr`.
+  // One update, at learning rate `lr`, of every parameter in the owned range
+  // (params and grads are the whole flat arrays).
   void step(std::span<float> params, std::span<const float> grads, double lr);
+  std::size_t begin() const { return begin_; }
+  std::size_t end() const { return end_; }
 
   std::uint64_t steps() const { return t_; }
+  // m and v of the owned range: element i is flat index begin() + i.
   std::span<float> m() { return m_; }
   std::span<float> v() { return v_; }
   std::span<const float> m() const { return m_; }
@@ -41,6 +49,7 @@ class AdamW {
  private:
   const model::ParameterLayout& layout_;
   AdamWSettings settings_;
+  std::size_t begin_, end_;
   std::vector<float> m_, v_;
   std::uint64_t t_ = 0;
 };

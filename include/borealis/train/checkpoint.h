@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,21 @@ struct CheckpointState {
   std::uint64_t consumed_samples = 0;  // global training samples consumed
   nlohmann::json config;               // the training config (train_config.h to_json)
   nlohmann::json provenance;           // what the model was trained on
+  nlohmann::json spike_window;         // SpikeDetector's history (null when off)
+  int ranks = 1;                       // data-parallel ranks that trained it (informational)
+};
+
+// AdamW's state over the whole flat array (a ZeRO-1 run gathers its shards first).
+struct OptimizerMoments {
+  std::span<const float> m, v;
+  std::uint64_t steps = 0;
+  static OptimizerMoments of(const AdamW& a) { return {a.m(), a.v(), a.steps()}; }  // unsharded
 };
 
 // Writes the checkpoint folder for state.step under `run_dir`/checkpoints,
 // updates `latest`, deletes all but the newest `keep`. Returns its path.
 std::string write_checkpoint(const std::string& run_dir, const model::Transformer& model,
-                             const AdamW& optimizer, const CheckpointState& state,
+                             const OptimizerMoments& optimizer, const CheckpointState& state,
                              const std::vector<std::string>& tokenizer_files, std::int64_t keep);
 
 // The newest complete checkpoint folder under run_dir/checkpoints, if any.
@@ -46,7 +56,8 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 // Reads a checkpoint folder's state.json (borealis::Error naming the file when bad).
 CheckpointState read_checkpoint_state(const std::string& checkpoint_dir);
 // Loads weights and optimizer state into model and optimizer, which must have
-// the checkpoint's shapes (errors name the file and tensor).
+// the checkpoint's shapes (errors name the file and tensor); the optimizer
+// takes its own range of m and v, whatever sharding wrote them.
 void read_checkpoint(const std::string& checkpoint_dir, model::Transformer& model,
                      AdamW& optimizer);
 

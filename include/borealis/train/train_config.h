@@ -13,7 +13,14 @@
 //   [optim]  lr, min_lr, warmup_steps, decay ("cosine" | "linear" | "constant"),
 //            weight_decay, beta1, beta2, eps, clip (0 = off)
 //   [train]  steps, micro_batch, grad_accum, seed, eval_every, eval_batches,
-//            log_every, checkpoint_every, keep_checkpoints, out, threads
+//            log_every, checkpoint_every, keep_checkpoints, out, threads,
+//            global_batch (samples per step over all ranks; 0 = micro_batch ×
+//              grad_accum × ranks; else grad_accum follows from it),
+//            zero_stage (0 | 1: ZeRO-1 shards AdamW's state across ranks),
+//            spike_zscore, spike_window (skip a step whose loss or gradient
+//              norm is that many standard deviations above the last
+//              spike_window steps'; 0 = off),
+//            step_timeout_s (a step running longer ends the job; 0 = off)
 //
 // Relative paths are resolved against the config file's folder. Unknown
 // sections or keys, wrong types and inconsistent values are one-line errors
@@ -58,7 +65,12 @@ struct RunSettings {
   std::int64_t checkpoint_every = 100;  // 0 = only at the end
   std::int64_t keep_checkpoints = 3;
   std::string out = "run";
-  std::int64_t threads = 0;  // 0 = OpenMP's default (OMP_NUM_THREADS or all cores)
+  std::int64_t threads = 0;  // 0 = OMP_NUM_THREADS, or the node's cores shared by its ranks
+  std::int64_t global_batch = 0;   // 0 = micro_batch × grad_accum × ranks
+  std::int64_t zero_stage = 0;     // 1 = optimizer state sharded across ranks
+  double spike_zscore = 0;         // 0 = never skip
+  std::int64_t spike_window = 50;  // steps the z-score looks back over
+  double step_timeout_s = 1800;    // watchdog; 0 = off
 };
 
 struct TrainConfig {

@@ -10,6 +10,13 @@
 // if it had never stopped, on the same thread count. A checkpoint whose model
 // or data differ from the config is refused. A loss or gradient norm that is
 // not finite stops the run with an error; the last checkpoint stays.
+//
+// Under an MPI launcher (mpirun, mpiexec, srun) the ranks train one model
+// data-parallel (dist/gradient_exchange.h): each reads its share of every
+// global batch through Megatron's sampler, gradients are averaged across
+// ranks, and with train.zero_stage = 1 AdamW's state is sharded (ZeRO-1).
+// Rank 0 writes metrics and checkpoints; checkpoints hold whole tensors, so
+// a run resumes on any number of ranks.
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +28,9 @@
 #include <nlohmann/json.hpp>
 #include "borealis/data/sample_loader.h"
 #include "borealis/model/transformer.h"
+#include "borealis/dist/gradient_exchange.h"
 #include "borealis/train/adamw.h"
+#include "borealis/train/spike_detector.h"
 
 #include "borealis/train/lr_schedule.h"
 #include "borealis/train/train_config.h"
@@ -37,6 +46,7 @@ struct StepMetrics {
 
 struct TrainSummary {
   std::int64_t first_step = 0, last_step = 0;  // steps run: (first_step, last_step]
+  std::int64_t skipped_steps = 0;              // spikes (train.spike_zscore)
   std::optional<double> eval_loss_before, eval_loss_after;
   double seconds = 0, tokens_per_s = 0;
   std::string last_checkpoint;
@@ -67,17 +77,29 @@ class Trainer {
   std::optional<std::string> resumed_from() const { return resumed_from_; }
   std::uint64_t training_samples() const { return training_samples_; }
   double sgemm_gflops() const { return sgemm_gflops_; }
+  int rank() const { return exchange_->rank(); }
+  int ranks() const { return exchange_->ranks(); }
+  std::int64_t grad_accum() const { return accum_; }  // per rank and step
+  std::int64_t global_batch() const { return c_global_batch(); }
+  // Floats of AdamW state (m and v) this rank holds.
+  std::size_t optimizer_floats() const { return optimizer_->m().size() * 2; }
 
  private:
   void load_batch(const std::vector<std::uint64_t>& samples, std::vector<std::int32_t>& tokens,
                   std::vector<std::int32_t>& targets) const;
   std::string save_checkpoint();
+  std::int64_t c_global_batch() const {
+    return config_.train.micro_batch * accum_ * static_cast<std::int64_t>(exchange_->ranks());
+  }
 
   TrainConfig config_;
   std::unique_ptr<data::GptSampleLoader> loader_;
   std::vector<std::string> tokenizer_files_;
   std::unique_ptr<model::Transformer> model_;
+  std::unique_ptr<dist::GradientExchange> exchange_;
   std::unique_ptr<AdamW> optimizer_;
+  std::int64_t accum_ = 1;
+  SpikeDetector spikes_{0, 50};
   LearningRateSchedule schedule_;
   std::int64_t step_ = 0;
   std::uint64_t consumed_ = 0, training_samples_ = 0;
