@@ -147,6 +147,33 @@ TEST(Trainer, ResumeIsBitExact) {
         << file;
 }
 
+TEST(Trainer, SpikesAreSkippedLoggedAndJudgedAlikeAfterResume) {
+  test::TempDir dir;
+  const auto index = make_index(dir);
+  // A large learning rate and a hair trigger: some steps are skipped.
+  const std::vector<std::string> spiky = {"optim.lr=0.05", "train.spike_zscore=1.0",
+                                          "train.spike_window=3", "train.grad_accum=1"};
+  const auto whole = Trainer(config_for(index, dir / "one", 16, spiky)).run();
+  EXPECT_GT(whole.skipped_steps, 0);
+  {
+    Trainer first(config_for(index, dir / "two", 16, spiky));
+    first.run({}, 10);
+  }
+  const auto rest = Trainer(config_for(index, dir / "two", 16, spiky)).run();
+  auto skipped = [](const std::string& run) {
+    std::vector<std::string> lines;
+    std::ifstream in(run + "/metrics.jsonl");
+    for (std::string line; std::getline(in, line);)
+      if (line.find("\"skipped\":true") != std::string::npos) lines.push_back(line);
+    return lines;
+  };
+  EXPECT_EQ(skipped(dir / "one").size(), static_cast<std::size_t>(whole.skipped_steps));
+  EXPECT_EQ(skipped(dir / "one"), skipped(dir / "two"))
+      << "the window of recent steps travels in the checkpoint";
+  EXPECT_EQ(test::read_bytes(dir / "one/checkpoints/step_00000016/model.safetensors"),
+            test::read_bytes(dir / "two/checkpoints/step_00000016/model.safetensors"));
+}
+
 TEST(Trainer, KilledRunResumesBitExact) {
   test::TempDir dir;
   const auto index = make_index(dir, 20000);
@@ -291,6 +318,14 @@ TEST(Trainer, BadConfigsAreOneLineErrors) {
             "test.toml: optim.decay must be cosine, linear or constant (got 'exp')");
   EXPECT_EQ(error_for({"train.steps=\"many\""}), "test.toml: train.steps must be an integer");
   EXPECT_EQ(error_for({"train.stepz=3"}), "test.toml: unknown key 'train.stepz'");
+  EXPECT_EQ(error_for({"train.zero_stage=2"}),
+            "test.toml: train.zero_stage must be 0 (plain data parallel) or 1 (ZeRO-1: optimizer "
+            "state sharded across ranks), got 2");
+  EXPECT_EQ(error_for({"train.global_batch=10"}),
+            "test.toml: train.global_batch 10 is not a multiple of micro_batch 4");
+  EXPECT_EQ(error_for({"train.global_batch=12"}), "");  // 3 micro-batches of 4 on one rank
+  EXPECT_EQ(error_for({"train.spike_window=1"}),
+            "test.toml: train.spike_window must be at least 2 steps");
   EXPECT_EQ(error_for({"model.max_seq_len=16"}),
             "test.toml: the index's sequence length 32 exceeds model.max_seq_len 16");
   EXPECT_NE(error_for({"train.steps=100000"}).find("need 800000 training samples"),
