@@ -99,6 +99,32 @@ TEST(TrainCli, TrainsGeneratesAndPlots) {
   EXPECT_NE(test::read_text(dir / "loss.svg").find("<polyline"), std::string::npos);
 }
 
+TEST(TrainCli, ExportsTheHuggingFaceLayoutWithTokenizerAndProvenance) {
+  test::TempDir dir;
+  const auto run = train_tiny(dir);
+  const auto r = test::run_borealis("export --checkpoint " + run + " --format hf " + dir / "hf");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("GPT2LMHeadModel"), std::string::npos) << r.output;
+  const auto config = nlohmann::json::parse(test::read_text(dir / "hf/config.json"));
+  EXPECT_EQ(config["model_type"], "gpt2");
+  EXPECT_EQ(config["vocab_size"], 50257) << "the tokenizer's, not the padded one";
+  EXPECT_TRUE(fs::exists(dir / "hf/model.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "hf/r50k_base.tiktoken")) << "the checkpoint's tokenizer";
+  const auto prov = nlohmann::json::parse(test::read_text(dir / "hf/borealis_provenance.json"));
+  EXPECT_EQ(prov["step"], 6);
+  EXPECT_EQ(prov["data"]["datasets"][0]["prefix"], dir / "counting");
+  EXPECT_EQ(prov["data"]["datasets"][0]["idx_xxh3_64"].get<std::string>().size(), 16u);
+
+  const auto again = test::run_borealis("export --checkpoint " + run + " " + dir / "hf");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find(dir / "hf: already exists"), std::string::npos) << again.output;
+  const auto format = test::run_borealis("export --checkpoint " + run + " --format onnx " +
+                                         dir / "x");
+  EXPECT_NE(format.output.find("--format onnx: the only export format is hf"), std::string::npos)
+      << format.output;
+  EXPECT_FALSE(fs::exists(dir / "x"));
+}
+
 TEST(TrainCli, ErrorsAreOneLine) {
   test::TempDir dir;
   const auto missing =

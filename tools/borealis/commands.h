@@ -20,6 +20,7 @@ void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_launch_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 void add_tokenizer_train_command(CLI::App& tokenizer);
 // The last line of `tokenizer train` (also printed by the quickstart).
 void print_training_summary(const tokenize::BpeTrainingSummary& summary,

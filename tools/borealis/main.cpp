@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   borealis::cli::add_train_command(app);
   borealis::cli::add_generate_command(app);
   borealis::cli::add_plot_command(app);
+  borealis::cli::add_export_command(app);
   borealis::cli::add_launch_command(app);
 
   try {
