@@ -25,7 +25,10 @@ void add_train_command(CLI::App& app) {
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
-      "train", "Train a GPT-2 or Llama style model on an index folder (see docs/training.md)");
+      "train",
+      "Train a GPT-2 or Llama style model on an index folder (see docs/training.md). Under "
+      "mpirun, mpiexec or srun the ranks train data-parallel (train.zero_stage=1 shards the "
+      "optimizer state); `borealis launch` builds that command for PBS and Slurm jobs");
   cmd->add_option("--config", opt->config,
                   "TOML file with [model], [data], [optim] and [train] sections (docs/training.md "
                   "lists every key)")
