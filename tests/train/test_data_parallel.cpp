@@ -220,6 +220,21 @@ TEST(DataParallel, CheckpointsResumeOnAnotherNumberOfRanks) {
     EXPECT_NEAR(b.at(step), a.at(step), kLossTolerance * a.at(step)) << "step " << step;
 }
 
+TEST(DataParallel, AnErrorOnOneRankEndsTheJobNamingTheRank) {
+  test::TempDir dir;
+  make_run(dir, 6, 100);
+  // A vocabulary too small for the data, and one held-out batch: rank 0
+  // fails reading it while rank 1 already waits in the all-reduce of the
+  // held-out loss.
+  const auto r =
+      train_two(dir, "bad", "--set model.vocab_size=40 --set train.eval_batches=1");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.exit_code, 124) << "a rank hung: " << r.output;
+  EXPECT_NE(r.output.find("borealis: error (rank 0 of 2): "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("outside the model's vocabulary of 40"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("(rank 1 of 2)"), std::string::npos) << "rank 1 had no error: " << r.output;
+}
+
 // The ranks of a job started in the background whose command line holds `marker`.
 std::vector<int> rank_pids(const std::string& marker) {
   std::vector<int> pids;
