@@ -3,6 +3,7 @@
 // 6.9M parameters) with a global batch of 8 sequences (2,048 tokens) a step,
 //   1 rank  x 2 threads   (this process)
 //   2 ranks x 1 thread    (mpirun -np 2), plain data parallel
+//   2 ranks x 1 thread    plain, the whole exchange after backward (no buckets)
 //   2 ranks x 1 thread    with ZeRO-1 (optimizer state sharded)
 // A step is what `borealis train` does: forward (training pass), backward with
 // the gradient buckets started as layers finish, the exchange, the gradient
@@ -64,7 +65,7 @@ borealis::model::ModelConfig bench_model() {
 }
 
 // Runs `steps` timed steps on this rank; the result as JSON (rank 0's view).
-nlohmann::json run(bool zero, int steps) {
+nlohmann::json run(bool zero, bool overlap, int steps) {
   auto& world = borealis::dist::MpiWorld::get();
   const auto c = bench_model();
   const int global_batch = 8, T = c.max_seq_len;
@@ -83,14 +84,16 @@ nlohmann::json run(bool zero, int steps) {
     exchange.start(grads, off, n);
     exchange.progress();
   };
-  std::vector<double> times;
+  std::vector<double> times, waits;
   for (int s = 0; s < steps + 2; ++s) {
     if (world.initialized_mpi()) MPI_Barrier(MPI_COMM_WORLD);
     const auto t0 = Clock::now();
     model.forward(x, y, B, T, Transformer::Pass::training);
     model.zero_grad();
-    model.backward(1.0f, world.size() > 1 ? ready : Transformer::GradientsReady{});
+    model.backward(1.0f, world.size() > 1 && overlap ? ready : Transformer::GradientsReady{});
+    const auto tw = Clock::now();
     exchange.finish(grads);
+    if (s >= 2) waits.push_back(seconds_since(tw));
     const double norm = exchange.gradient_norm(grads);
     if (norm > 1.0) exchange.scale(grads, static_cast<float>(1.0 / (norm + 1e-6)));
     opt.step(model.parameters(), grads, 3e-4);
@@ -117,6 +120,7 @@ nlohmann::json run(bool zero, int steps) {
   return {{"ranks", world.size()},
           {"threads", omp_get_max_threads()},
           {"zero", zero},
+          {"exchange_wait_ms", median(waits) * 1e3},
           {"step_s", step},
           {"tokens_per_s", global_batch * T / step},
           {"optimizer_mb_per_rank", static_cast<double>(opt.m().size()) * 2 * 4 / 1e6},
@@ -124,11 +128,11 @@ nlohmann::json run(bool zero, int steps) {
           {"allreduce_gb_per_s", allreduce_gbs}};
 }
 
-nlohmann::json run_two_ranks(const std::string& self, bool zero, int steps) {
+nlohmann::json run_two_ranks(const std::string& self, const char* mode, int steps) {
   std::string cmd = "OMP_NUM_THREADS=1 mpirun -np 2 -x OMP_NUM_THREADS --oversubscribe --mca btl "
                     "self,vader --mca btl_vader_single_copy_mechanism none";
   if (::geteuid() == 0) cmd += " --allow-run-as-root";
-  cmd += fmt::format(" '{}' --worker {} {} 2>&1", self, zero ? "zero" : "plain", steps);
+  cmd += fmt::format(" '{}' --worker {} {} 2>&1", self, mode, steps);
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return {};
   std::string out;
@@ -144,9 +148,10 @@ nlohmann::json run_two_ranks(const std::string& self, bool zero, int steps) {
 
 void print_row(const char* name, const nlohmann::json& r, double base) {
   if (r.is_null()) return;
-  fmt::print("{:<28} {:>8.1f} {:>10.0f} {:>8.2f}x {:>12.1f} {:>14}\n", name,
+  fmt::print("{:<36} {:>8.1f} {:>10.0f} {:>8.2f}x {:>12.1f} {:>9.1f} {:>14}\n", name,
              r["step_s"].get<double>() * 1e3, r["tokens_per_s"].get<double>(),
              r["tokens_per_s"].get<double>() / base, r["optimizer_mb_per_rank"].get<double>(),
+             r["exchange_wait_ms"].get<double>(),
              r["allreduce_gb_per_s"].get<double>() > 0
                  ? fmt::format("{:.2f} GB/s", r["allreduce_gb_per_s"].get<double>())
                  : std::string("-"));
@@ -156,7 +161,8 @@ void print_row(const char* name, const nlohmann::json& r, double base) {
 
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "--worker") {
-    const auto r = run(std::string(argv[2]) == "zero", std::atoi(argv[3]));
+    const std::string mode = argv[2];
+    const auto r = run(mode == "zero", mode != "plain-after", std::atoi(argv[3]));
     if (borealis::dist::MpiWorld::get().rank() == 0) fmt::print("{}\n", r.dump());
     return 0;
   }
@@ -164,19 +170,24 @@ int main(int argc, char** argv) {
   char self[4096] = {};
   if (::readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0) return 1;
   omp_set_num_threads(2);
-  const auto one = run(false, steps);
-  const auto plain = run_two_ranks(self, false, steps);
-  const auto zero = run_two_ranks(self, true, steps);
+  const auto one = run(false, true, steps);
+  const auto plain = run_two_ranks(self, "plain", steps);
+  const auto after = run_two_ranks(self, "plain-after", steps);
+  const auto zero = run_two_ranks(self, "zero", steps);
   fmt::print(
       "bench_data_parallel: GPT-2 style 6.9M parameters, global batch 8 x 256 = 2,048 tokens per "
       "step, {} timed steps (median; the slowest rank)\n",
       steps);
-  fmt::print("{:<28} {:>8} {:>10} {:>9} {:>12} {:>14}\n", "configuration", "step ms", "tokens/s",
-             "vs 1x2", "AdamW MB/rank", "allreduce");
+  fmt::print("{:<36} {:>8} {:>10} {:>9} {:>12} {:>9} {:>14}\n", "configuration", "step ms",
+             "tokens/s", "vs 1x2", "AdamW MB/rank", "wait ms", "allreduce");
   const double base = one["tokens_per_s"].get<double>();
   print_row("1 rank x 2 threads", one, base);
   print_row("2 ranks x 1 thread", plain, base);
+  print_row("2 ranks x 1 thread, exchange at end", after, base);
   print_row("2 ranks x 1 thread, ZeRO-1", zero, base);
-  fmt::print("gradient {:.1f} MB per step and rank\n", one["gradient_mb"].get<double>());
+  fmt::print(
+      "gradient {:.1f} MB per step and rank; 'wait ms': time in the exchange's finish() after "
+      "backward (buckets started during backward, or all of it at the end)\n",
+      one["gradient_mb"].get<double>());
   return 0;
 }
