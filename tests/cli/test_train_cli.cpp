@@ -6,9 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "borealis/data/index_folder.h"
-#include "borealis/data/indexed_dataset_writer.h"
 #include "test_util.h"
+#include "train/counting_index.h"
 
 namespace borealis {
 namespace {
@@ -17,21 +16,7 @@ namespace fs = std::filesystem;
 
 // A tiny run on counting data (token ids below 61) with r50k_base as the tokenizer.
 std::string train_tiny(const test::TempDir& dir) {
-  const std::string prefix = dir / "counting";
-  {
-    data::IndexedDatasetWriter w(prefix, data::DType::kUInt16);
-    for (int d = 0; d < 100; ++d) {
-      std::vector<std::uint16_t> doc(80);
-      std::uint16_t v = static_cast<std::uint16_t>(d % 61);
-      for (auto& t : doc) t = v = static_cast<std::uint16_t>((v + 1) % 61);
-      w.add_document(std::span<const std::uint16_t>(doc));
-    }
-    w.finish();
-  }
-  data::BlendOptions blend;
-  blend.sequence_length = 32;
-  blend.num_samples = 300;
-  data::build_index_folder(dir / "index", {data::BlendSource{prefix, std::nullopt, ""}}, blend);
+  test::make_counting_index(dir, 300);
   test::write_text(dir / "run.toml", fmt::format(R"(
 [model]
 family = "gpt2"

@@ -17,36 +17,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "borealis/data/index_folder.h"
-#include "borealis/data/indexed_dataset_writer.h"
 #include "borealis/io/safetensors.h"
 #include "dist/mpirun.h"
 #include "test_util.h"
+#include "train/counting_index.h"
 
 namespace borealis {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Counting data (ids below 61), a two-layer Llama, 4 samples per rank and
+// Counting data (train/counting_index.h), a two-layer Llama, 4 samples per rank and
 // micro-batch, 8 per step: one process accumulates two micro-batches, two
 // ranks take one each.
 void make_run(const test::TempDir& dir, std::int64_t steps, std::uint64_t samples) {
-  const std::string prefix = dir / "counting";
-  {
-    data::IndexedDatasetWriter w(prefix, data::DType::kUInt16);
-    for (int d = 0; d < 200; ++d) {
-      std::vector<std::uint16_t> doc(70);
-      std::uint16_t v = static_cast<std::uint16_t>(d % 61);
-      for (auto& t : doc) t = v = static_cast<std::uint16_t>((v + 3) % 61);
-      w.add_document(std::span<const std::uint16_t>(doc));
-    }
-    w.finish();
-  }
-  data::BlendOptions blend;
-  blend.sequence_length = 32;
-  blend.num_samples = samples;
-  data::build_index_folder(dir / "index", {data::BlendSource{prefix, std::nullopt, ""}}, blend);
+  test::make_counting_index(dir, samples);
   test::write_text(dir / "run.toml", fmt::format(R"(
 [model]
 family = "llama"
@@ -253,9 +238,13 @@ TEST(DataParallel, AKilledRankEndsTheJobAndTheRunResumes) {
   test::TempDir dir;
   make_run(dir, 5000, 40100);  // far more steps than the test waits for
   const std::string log = dir / "job.log", rc = dir / "job.rc";
-  test::run_command("(" + test::mpirun_prefix(2) + " '" + test::binary() + "' " +
-                    train_command(dir, "run", "--set train.checkpoint_every=2") + " > " + log +
-                    " 2>&1; echo $? > " + rc + ") > /dev/null 2>&1 &");
+  // In the background; its exit code lands in job.rc. (Built by appending:
+  // GCC 12 warns (-Wrestrict) on "lit" + string.)
+  std::string job = "(";
+  job += test::mpirun_prefix(2) + " '" + test::binary() + "' " +
+         train_command(dir, "run", "--set train.checkpoint_every=2") + " > " + log +
+         " 2>&1; echo $? > " + rc + ") > /dev/null 2>&1 &";
+  test::run_command(job);
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::seconds(50);
   while (!fs::exists(dir / "run/checkpoints/latest") && Clock::now() < deadline)

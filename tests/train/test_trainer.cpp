@@ -23,6 +23,7 @@
 #include "borealis/train/lr_schedule.h"
 #include "borealis/train/trainer.h"
 #include "test_util.h"
+#include "train/counting_index.h"
 
 extern char** environ;
 
@@ -34,25 +35,7 @@ namespace fs = std::filesystem;
 // A dataset a small model can learn: documents that count upward modulo 61
 // from a random start, so the next token follows from the last one.
 std::string make_index(const test::TempDir& dir, std::uint64_t samples = 4000) {
-  const std::string prefix = dir / "counting";
-  {
-    data::IndexedDatasetWriter w(prefix, data::DType::kUInt16);
-    std::mt19937 rng(3);
-    for (int d = 0; d < 400; ++d) {
-      std::vector<std::uint16_t> doc(static_cast<std::size_t>(50 + rng() % 200));
-      std::uint16_t v = static_cast<std::uint16_t>(rng() % 61);
-      for (auto& t : doc) t = v = static_cast<std::uint16_t>((v + 1) % 61);
-      w.add_document(std::span<const std::uint16_t>(doc));
-    }
-    w.finish();
-  }
-  data::BlendOptions blend;
-  blend.sequence_length = 32;
-  blend.num_samples = samples;
-  blend.seed = 7;
-  const std::string index = dir / "index";
-  data::build_index_folder(index, {data::BlendSource{prefix, std::nullopt, ""}}, blend);
-  return index;
+  return test::make_counting_index(dir, samples);
 }
 
 std::string config_text(const std::string& index, const std::string& out, int steps) {

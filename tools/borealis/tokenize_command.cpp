@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "borealis/dist/input_split.h"
+#include "borealis/dist/launch_environment.h"
 #include "borealis/dist/mpi_world.h"
 #include "borealis/dist/rank_outputs.h"
 #include "borealis/tokenize/jsonl_to_dataset.h"
@@ -241,8 +242,8 @@ void add_tokenize_command(CLI::App& app) {
   cmd->callback([opt, workers] {
     auto& world = dist::MpiWorld::get();
     if (world.size() > 1 && workers->count() == 0)
-      opt->run.workers = std::max(
-          1u, std::thread::hardware_concurrency() / static_cast<unsigned>(world.local_size()));
+      opt->run.workers = static_cast<unsigned>(dist::threads_per_rank(
+          static_cast<int>(std::thread::hardware_concurrency()), world.local_size()));
     const auto tokenizer = tokenize::load_tokenizer(opt->tokenizer, opt->encoding);
     opt->run.allowed_special =
         opt->allow_special ? tokenize::SpecialTokens::kAll : tokenize::SpecialTokens::kNone;
