@@ -1,6 +1,7 @@
 #include "borealis/dist/launch_environment.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -123,6 +124,7 @@ int threads_per_rank(int cores, int local_ranks) {
 SchedulerJob SchedulerJob::detect(const Environment& env) {
   SchedulerJob j;
   j.cores_per_node = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  j.as_root = ::geteuid() == 0;
   if (has(env, "PBS_JOBID")) {
     j.scheduler = Scheduler::pbs;
     if (const char* f = env("PBS_NODEFILE"); f != nullptr && *f != '\0') {
@@ -164,6 +166,7 @@ std::vector<std::string> launch_command(const SchedulerJob& job, int ranks_per_n
       break;
     case Scheduler::none:  // OpenMPI on this machine: each rank bound to its own cores
       cmd = {"mpirun", "-np", p, "--map-by", "slot:PE=" + ts, "--bind-to", "core", "-x", omp};
+      if (job.as_root) cmd.push_back("--allow-run-as-root");
       break;
   }
   cmd.insert(cmd.end(), program_args.begin(), program_args.end());

@@ -22,11 +22,16 @@
 
 namespace borealis::test {
 
-inline std::string mpirun_prefix(int ranks) {
+// LSAN_OPTIONS=... for the ASan build (OpenMPI's own leaks suppressed).
+inline std::string lsan_environment() {
   std::string lsan = "suppressions=" BOREALIS_TEST_SOURCE "/dist/openmpi.lsan.supp:fast_unwind_on_malloc=0";
   if (const char* user = std::getenv("LSAN_OPTIONS"); user != nullptr && *user != '\0')
     lsan = std::string(user) + ":" + lsan;
-  std::string command = "LSAN_OPTIONS='" + lsan + "' timeout 60 mpirun -np " + std::to_string(ranks) +
+  return "LSAN_OPTIONS='" + lsan + "'";
+}
+
+inline std::string mpirun_prefix(int ranks) {
+  std::string command = lsan_environment() + " timeout 60 mpirun -np " + std::to_string(ranks) +
                         " --oversubscribe --mca btl self,vader"
                         " --mca btl_vader_single_copy_mechanism none";
   if (::geteuid() == 0) command += " --allow-run-as-root";

@@ -108,6 +108,8 @@ TEST(LaunchEnvironment, BuildsEachSchedulersCommand) {
   EXPECT_EQ(launch_command(local, 2, 0, {"borealis"}),
             (std::vector<std::string>{"mpirun", "-np", "2", "--map-by", "slot:PE=1", "--bind-to",
                                       "core", "-x", "OMP_NUM_THREADS=1", "borealis"}));
+  local.as_root = true;
+  EXPECT_EQ(launch_command(local, 1, 2, {"borealis"}).at(9), "--allow-run-as-root");
   EXPECT_NE(test::error_of([] {
               SchedulerJob::detect(
                   env_of({{"PBS_JOBID", "1"}, {"PBS_NODEFILE", "/nonexistent/nodefile"}}));

@@ -205,6 +205,24 @@ TEST(DataParallel, CheckpointsResumeOnAnotherNumberOfRanks) {
     EXPECT_NEAR(b.at(step), a.at(step), kLossTolerance * a.at(step)) << "step " << step;
 }
 
+TEST(DataParallel, LaunchRunsTheJobOnThisMachine) {
+  test::TempDir dir;
+  make_run(dir, 6, 100);
+  // `borealis launch` outside any scheduler: OpenMPI's mpirun, each rank on
+  // its own core (the --mca settings of mpirun.h, as environment variables).
+  const auto r = test::run_command(
+      test::lsan_environment() +
+      " OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none timeout 60 '" +
+      test::binary() + "' launch --ranks-per-node 2 --threads-per-rank 1 -- " +
+      train_command(dir, "launched"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("borealis launch: mpirun -np 2 --map-by slot:PE=1"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("8 samples (4 x 1 accumulation x 2 ranks)"), std::string::npos)
+      << r.output;
+  EXPECT_TRUE(fs::exists(dir / "launched/checkpoints/step_00000006/model.safetensors"));
+}
+
 TEST(DataParallel, AnErrorOnOneRankEndsTheJobNamingTheRank) {
   test::TempDir dir;
   make_run(dir, 6, 100);

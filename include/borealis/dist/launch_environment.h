@@ -51,6 +51,7 @@ struct SchedulerJob {
   int nodes = 1;
   int cores_per_node = 1;
   std::string hostfile;  // PBS_NODEFILE, when PBS
+  bool as_root = false;  // OpenMPI's mpirun refuses root unless told (containers often are root)
 
   static SchedulerJob detect(const Environment& env = process_environment());
 };
