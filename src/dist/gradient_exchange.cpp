@@ -50,6 +50,15 @@ std::size_t GradientExchange::range_end(int rank) const {
   return rank + 1 == ranks_ ? total_ : range_begin(rank + 1);
 }
 
+std::pair<std::vector<int>, std::vector<int>> GradientExchange::rank_ranges() const {
+  std::vector<int> counts(static_cast<std::size_t>(ranks_)), displs(counts.size());
+  for (int r = 0; r < ranks_; ++r) {
+    displs[static_cast<std::size_t>(r)] = as_int(range_begin(r));
+    counts[static_cast<std::size_t>(r)] = as_int(range_end(r) - range_begin(r));
+  }
+  return {counts, displs};
+}
+
 void GradientExchange::start(std::span<float> grads, std::size_t offset, std::size_t count) {
   if (!world_.initialized_mpi() || ranks_ == 1 || shard_ || count == 0) return;
   // Buckets in whole chunks: a chunk that straddles the range waits for finish().
@@ -77,9 +86,7 @@ void GradientExchange::finish(std::span<float> grads) {
   if (!world_.initialized_mpi() || ranks_ == 1) return;
   const float inv = 1.0f / static_cast<float>(ranks_);
   if (shard_) {
-    std::vector<int> counts(static_cast<std::size_t>(ranks_));
-    for (int r = 0; r < ranks_; ++r)
-      counts[static_cast<std::size_t>(r)] = as_int(range_end(r) - range_begin(r));
+    const auto counts = rank_ranges().first;
     shard_buffer_.resize(end_ - begin_);
     MPI_Reduce_scatter(grads.data(), shard_buffer_.data(), counts.data(), MPI_FLOAT, MPI_SUM,
                        MPI_COMM_WORLD);
@@ -150,11 +157,7 @@ void GradientExchange::scale(std::span<float> grads, float scale) const {
 
 void GradientExchange::gather_parameters(std::span<float> params) const {
   if (!shard_ || !world_.initialized_mpi() || ranks_ == 1) return;
-  std::vector<int> counts(static_cast<std::size_t>(ranks_)), displs(counts.size());
-  for (int r = 0; r < ranks_; ++r) {
-    displs[static_cast<std::size_t>(r)] = as_int(range_begin(r));
-    counts[static_cast<std::size_t>(r)] = as_int(range_end(r) - range_begin(r));
-  }
+  const auto [counts, displs] = rank_ranges();
   MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, params.data(), counts.data(), displs.data(),
                  MPI_FLOAT, MPI_COMM_WORLD);
 }
@@ -163,11 +166,7 @@ std::vector<float> GradientExchange::gather_to_root(std::span<const float> local
   if (!shard_ || !world_.initialized_mpi() || ranks_ == 1)
     return std::vector<float>(local.begin(), local.end());
   std::vector<float> all(rank_ == 0 ? total_ : 0);
-  std::vector<int> counts(static_cast<std::size_t>(ranks_)), displs(counts.size());
-  for (int r = 0; r < ranks_; ++r) {
-    displs[static_cast<std::size_t>(r)] = as_int(range_begin(r));
-    counts[static_cast<std::size_t>(r)] = as_int(range_end(r) - range_begin(r));
-  }
+  const auto [counts, displs] = rank_ranges();
   MPI_Gatherv(local.data(), as_int(local.size()), MPI_FLOAT, all.data(), counts.data(),
               displs.data(), MPI_FLOAT, 0, MPI_COMM_WORLD);
   return all;
@@ -176,12 +175,6 @@ std::vector<float> GradientExchange::gather_to_root(std::span<const float> local
 double GradientExchange::sum(double value) const {
   if (!world_.initialized_mpi() || ranks_ == 1) return value;
   MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return value;
-}
-
-double GradientExchange::maximum(double value) const {
-  if (!world_.initialized_mpi() || ranks_ == 1) return value;
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   return value;
 }
 

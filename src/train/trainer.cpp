@@ -280,7 +280,7 @@ TrainSummary Trainer::run(const Callbacks& callbacks, std::int64_t until) {
          {"ranks", ranks},
          {"zero_stage", c.train.zero_stage},
          {"optimizer_floats_per_rank", optimizer_floats()},
-         {"global_batch", c_global_batch()},
+         {"global_batch", global_batch()},
          {"training_samples", training_samples_}});
     const double before = evaluate();
     summary.eval_loss_before = before;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "borealis/dist/mpi_world.h"
@@ -71,9 +72,11 @@ class GradientExchange {
   std::vector<float> gather_to_root(std::span<const float> local) const;
 
   double sum(double value) const;     // over ranks
-  double maximum(double value) const;  // over ranks
 
  private:
+  // Every rank's range as MPI's counts and displacements (floats).
+  std::pair<std::vector<int>, std::vector<int>> rank_ranges() const;
+
   MpiWorld& world_;
   std::size_t total_;
   bool shard_;

@@ -80,7 +80,9 @@ class Trainer {
   int rank() const { return exchange_->rank(); }
   int ranks() const { return exchange_->ranks(); }
   std::int64_t grad_accum() const { return accum_; }  // per rank and step
-  std::int64_t global_batch() const { return c_global_batch(); }
+  std::int64_t global_batch() const {  // samples per step over all ranks
+    return config_.train.micro_batch * accum_ * static_cast<std::int64_t>(exchange_->ranks());
+  }
   // Floats of AdamW state (m and v) this rank holds.
   std::size_t optimizer_floats() const { return optimizer_->m().size() * 2; }
 
@@ -88,9 +90,6 @@ class Trainer {
   void load_batch(const std::vector<std::uint64_t>& samples, std::vector<std::int32_t>& tokens,
                   std::vector<std::int32_t>& targets) const;
   std::string save_checkpoint();
-  std::int64_t c_global_batch() const {
-    return config_.train.micro_batch * accum_ * static_cast<std::int64_t>(exchange_->ranks());
-  }
 
   TrainConfig config_;
   std::unique_ptr<data::GptSampleLoader> loader_;
