@@ -82,12 +82,12 @@ void rope_backward(float* dqkv, const RopeTable& table, std::int64_t B, std::int
 // heads, then the k heads, then the v heads; q head h reads kv head
 // h / (NH / NKV). out [B, T, NH D]; lse [B, NH, T] = log Σ_j exp(s_ij) with
 // s_ij = q_i·k_j / sqrt(D), j ≤ i. Queries go in blocks of 64 against the
-// keys up to the block's end (two sgemm per block), so nothing of size T × T
-// is needed. probs, when not null, keeps every block's probabilities
-// (attention_probability_floats(B, T, NH) floats, about B·NH·T²/2) for
-// backward; with null, the scratch is 64 × T per thread and backward
-// rebuilds p_ij = exp(s_ij - lse_i) from lse (one more sgemm and exp per
-// block).
+// keys up to the block's end (two products per block, only their causal
+// part computed), so nothing of size T × T is needed. probs, when not null,
+// keeps every block's probabilities (attention_probability_floats(B, T, NH)
+// floats, about B·NH·T²/2) for backward; with null, the scratch is 64 × T
+// per thread and backward rebuilds p_ij = exp(s_ij - lse_i) from lse (one
+// more product and exp per block).
 std::int64_t attention_probability_floats(std::int64_t B, std::int64_t T, int NH);
 void attention_forward(float* out, float* lse, float* probs, const float* qkv, std::int64_t B,
                        std::int64_t T, int NH, int NKV, int D);
