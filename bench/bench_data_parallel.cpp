@@ -95,8 +95,7 @@ nlohmann::json run(bool zero, bool overlap, int steps) {
     exchange.finish(grads);
     if (s >= 2) waits.push_back(seconds_since(tw));
     const double norm = exchange.gradient_norm(grads);
-    if (norm > 1.0) exchange.scale(grads, static_cast<float>(1.0 / (norm + 1e-6)));
-    opt.step(model.parameters(), grads, 3e-4);
+    opt.step(model.parameters(), grads, 3e-4, borealis::train::clip_factor(norm, 1.0));
     exchange.gather_parameters(model.parameters());
     if (s >= 2) times.push_back(seconds_since(t0));
   }

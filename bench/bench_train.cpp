@@ -81,8 +81,8 @@ Timing run_borealis(const ModelConfig& c, int B, int steps) {
     model.backward();
     const double b = seconds_since(t1);
     const auto t2 = Clock::now();
-    borealis::train::clip_gradients(model.layout(), model.gradients(), 1.0);
-    opt.step(model.parameters(), model.gradients(), 3e-4);
+    const double norm = borealis::train::gradient_norm(model.layout(), model.gradients());
+    opt.step(model.parameters(), model.gradients(), 3e-4, borealis::train::clip_factor(norm, 1.0));
     const double u = seconds_since(t2);
     if (s >= 2) {
       step.push_back(seconds_since(t0));

@@ -148,13 +148,6 @@ double GradientExchange::gradient_norm(std::span<const float> grads) const {
   return std::sqrt(total);
 }
 
-void GradientExchange::scale(std::span<float> grads, float scale) const {
-  float* g = grads.data() + begin_;
-  const auto n = static_cast<std::int64_t>(end_ - begin_);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) g[i] *= scale;
-}
-
 void GradientExchange::gather_parameters(std::span<float> params) const {
   if (!shard_ || !world_.initialized_mpi() || ranks_ == 1) return;
   const auto [counts, displs] = rank_ranges();

@@ -15,7 +15,7 @@ AdamW::AdamW(const model::ParameterLayout& layout, AdamWSettings settings, std::
       m_(end_ - begin_, 0.0f),
       v_(end_ - begin_, 0.0f) {}
 
-void AdamW::step(std::span<float> params, std::span<const float> grads, double lr) {
+void AdamW::step(std::span<float> params, std::span<const float> grads, double lr, float grad_scale) {
   ++t_;
   const auto& s = settings_;
   const double t = static_cast<double>(t_);
@@ -37,9 +37,10 @@ void AdamW::step(std::span<float> params, std::span<const float> grads, double l
     const auto n = static_cast<std::int64_t>(e - b);
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < n; ++i) {
+      const float gi = g[i] * grad_scale;
       if (decays) p[i] *= decay;
-      m[i] += one_minus_b1 * (g[i] - m[i]);
-      v[i] = v[i] * b2 + one_minus_b2 * (g[i] * g[i]);
+      m[i] += one_minus_b1 * (gi - m[i]);
+      v[i] = v[i] * b2 + one_minus_b2 * (gi * gi);
       const float denom = std::sqrt(v[i]) / bias2_sqrt + eps;
       p[i] -= step_size * (m[i] / denom);
     }
@@ -69,11 +70,14 @@ double gradient_norm(const model::ParameterLayout& layout, std::span<const float
   return std::sqrt(total);
 }
 
+float clip_factor(double norm, double max_norm) {
+  return max_norm > 0 && norm > max_norm ? static_cast<float>(max_norm / (norm + 1e-6)) : 1.0f;
+}
+
 double clip_gradients(const model::ParameterLayout& layout, std::span<float> grads,
                       double max_norm) {
   const double norm = gradient_norm(layout, grads);
-  if (norm > max_norm) {
-    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+  if (const float scale = clip_factor(norm, max_norm); scale != 1.0f) {
     for (const auto& tensor : layout.tensors()) {
       float* g = grads.data() + tensor.offset;
       const auto n = static_cast<std::int64_t>(tensor.size);

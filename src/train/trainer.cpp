@@ -341,10 +341,8 @@ TrainSummary Trainer::run(const Callbacks& callbacks, std::int64_t until) {
           latest_checkpoint(c.train.out).value_or("none (no checkpoint written yet)")));
     const auto spike = spikes_.check(loss, norm);
     if (!spike) {
-      // torch.nn.utils.clip_grad_norm_'s rule
-      if (c.optim.clip > 0 && norm > c.optim.clip)
-        exchange_->scale(grads, static_cast<float>(c.optim.clip / (norm + 1e-6)));
-      optimizer_->step(model_->parameters(), grads, lr);
+      // torch.nn.utils.clip_grad_norm_'s rule, applied inside the update
+      optimizer_->step(model_->parameters(), grads, lr, clip_factor(norm, c.optim.clip));
       exchange_->gather_parameters(model_->parameters());
     } else {
       ++summary.skipped_steps;

@@ -62,8 +62,6 @@ class GradientExchange {
   // sqrt(Σ g²) over grads[shard_begin, shard_end) of every rank, from
   // per-chunk sums in chunk order (see above).
   double gradient_norm(std::span<const float> grads) const;
-  // Multiplies this rank's range of grads by scale.
-  void scale(std::span<float> grads, float scale) const;
 
   // ZeRO-1, after the update: every rank receives every range of params.
   void gather_parameters(std::span<float> params) const;

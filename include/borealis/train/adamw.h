@@ -32,8 +32,10 @@ class AdamW {
         std::size_t end = ~std::size_t{0});
 
   // One update, at learning rate `lr`, of every parameter in the owned range
-  // (params and grads are the whole flat arrays).
-  void step(std::span<float> params, std::span<const float> grads, double lr);
+  // (params and grads are the whole flat arrays), with each gradient taken
+  // as grad_scale · g (clipping's factor, clip_factor: applied here rather
+  // than in a pass of its own over the gradients; the same float product).
+  void step(std::span<float> params, std::span<const float> grads, double lr, float grad_scale = 1.0f);
   std::size_t begin() const { return begin_; }
   std::size_t end() const { return end_; }
 
@@ -56,8 +58,11 @@ class AdamW {
 
 // sqrt(Σ g²) over the layout's tensors, summed in double.
 double gradient_norm(const model::ParameterLayout& layout, std::span<const float> grads);
-// torch.nn.utils.clip_grad_norm_: when norm > max_norm, scales every gradient
-// by max_norm / (norm + 1e-6). Returns the norm before clipping.
+// torch.nn.utils.clip_grad_norm_'s factor: max_norm / (norm + 1e-6) when
+// norm > max_norm (and max_norm > 0), else 1.
+float clip_factor(double norm, double max_norm);
+// Scales every gradient by clip_factor(norm, max_norm). Returns the norm
+// before clipping.
 double clip_gradients(const model::ParameterLayout& layout, std::span<float> grads,
                       double max_norm);
 
