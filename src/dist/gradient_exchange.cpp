@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include "borealis/util/error.h"
+#include "borealis/util/lane_sum.h"
 
 namespace borealis::dist {
 
@@ -127,10 +128,9 @@ double GradientExchange::gradient_norm(std::span<const float> grads) const {
   const std::size_t c0 = begin_ / kNormChunk, c1 = (end_ + kNormChunk - 1) / kNormChunk;
 #pragma omp parallel for schedule(static)
   for (std::size_t c = c0; c < c1; ++c) {
-    double s = 0;
-    const std::size_t e = std::min(total_, (c + 1) * kNormChunk);
-    for (std::size_t i = c * kNormChunk; i < e; ++i) s += static_cast<double>(grads[i]) * grads[i];
-    partial[c] = s;
+    const float* gc = grads.data() + c * kNormChunk;
+    const auto n = static_cast<std::int64_t>(std::min(total_, (c + 1) * kNormChunk) - c * kNormChunk);
+    partial[c] = util::lane_sum<double>(n, [&](std::int64_t i) { return static_cast<double>(gc[i]) * gc[i]; });
   }
   if (shard_ && world_.initialized_mpi() && ranks_ > 1) {
     // Every rank's chunks to every rank (a few hundred doubles), then one sum in chunk order.

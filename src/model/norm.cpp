@@ -1,5 +1,5 @@
 // LayerNorm and RMSNorm, forward and backward. Row statistics are summed in
-// double (C is small; this keeps them independent of the thread count).
+// double, in vmath::lane_sum's fixed order (independent of the thread count).
 // Weight and bias gradients are summed per column block down all rows, so no
 // two threads write the same entry and the sum order is fixed.
 
@@ -8,6 +8,7 @@
 
 #include "borealis/model/layers.h"
 #include "column_blocks.h"
+#include "vector_math.h"
 
 namespace borealis::model {
 
@@ -16,14 +17,12 @@ void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, cons
 #pragma omp parallel for schedule(static)
   for (std::int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C;
-    double sum = 0;
-    for (std::int64_t c = 0; c < C; ++c) sum += xr[c];
-    const double m = sum / static_cast<double>(C);
-    double var = 0;
-    for (std::int64_t c = 0; c < C; ++c) {
+    const double m = vmath::lane_sum<double>(C, [&](std::int64_t c) { return double{xr[c]}; }) /
+                     static_cast<double>(C);
+    const double var = vmath::lane_sum<double>(C, [&](std::int64_t c) {
       const double d = xr[c] - m;
-      var += d * d;
-    }
+      return d * d;
+    });
     const float mf = static_cast<float>(m);
     const float s = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(C) + eps));
     float* yr = y + n * C;
@@ -41,14 +40,11 @@ void layer_norm_backward(float* dx, float* dw, float* db, const float* dy, const
     const float* xr = x + n * C;
     const float* dyr = dy + n * C;
     const float m = mean[n], s = rstd[n];
-    float g_mean = 0, gx_mean = 0;
-    for (std::int64_t c = 0; c < C; ++c) {
-      const float g = dyr[c] * w[c];
-      g_mean += g;
-      gx_mean += g * (xr[c] - m) * s;
-    }
-    g_mean /= static_cast<float>(C);
-    gx_mean /= static_cast<float>(C);
+    const float g_mean = vmath::lane_sum<float>(C, [&](std::int64_t c) { return dyr[c] * w[c]; }) /
+                         static_cast<float>(C);
+    const float gx_mean =
+        vmath::lane_sum<float>(C, [&](std::int64_t c) { return dyr[c] * w[c] * (xr[c] - m) * s; }) /
+        static_cast<float>(C);
     float* dxr = dx + n * C;
     for (std::int64_t c = 0; c < C; ++c) {
       const float xhat = (xr[c] - m) * s;
@@ -78,8 +74,8 @@ void rms_norm_forward(float* y, float* rstd, const float* x, const float* w, std
 #pragma omp parallel for schedule(static)
   for (std::int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C;
-    double ss = 0;
-    for (std::int64_t c = 0; c < C; ++c) ss += static_cast<double>(xr[c]) * xr[c];
+    const double ss =
+        vmath::lane_sum<double>(C, [&](std::int64_t c) { return static_cast<double>(xr[c]) * xr[c]; });
     const float s = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
     float* yr = y + n * C;
     for (std::int64_t c = 0; c < C; ++c) yr[c] = xr[c] * s * w[c];
@@ -94,9 +90,8 @@ void rms_norm_backward(float* dx, float* dw, const float* dy, const float* x, co
     const float* xr = x + n * C;
     const float* dyr = dy + n * C;
     const float s = rstd[n];
-    float gx_mean = 0;
-    for (std::int64_t c = 0; c < C; ++c) gx_mean += dyr[c] * w[c] * xr[c];
-    gx_mean /= static_cast<float>(C);
+    const float gx_mean =
+        vmath::lane_sum<float>(C, [&](std::int64_t c) { return dyr[c] * w[c] * xr[c]; }) / static_cast<float>(C);
     const float k = s * s * gx_mean;
     float* dxr = dx + n * C;
     for (std::int64_t c = 0; c < C; ++c) dxr[c] += s * (dyr[c] * w[c] - xr[c] * k);

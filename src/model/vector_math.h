@@ -14,12 +14,16 @@
 #include <cstdint>
 #include <cstring>
 
+#include "borealis/util/lane_sum.h"
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 extern "C" __m256 _ZGVdN8v_expf(__m256);
 #endif
 
 namespace borealis::model::vmath {
+
+using util::lane_sum;
 
 #if defined(__AVX2__)
 inline __m256 exp8(__m256 x) { return _ZGVdN8v_expf(x); }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "borealis/util/lane_sum.h"
+
 namespace borealis::train {
 
 AdamW::AdamW(const model::ParameterLayout& layout, AdamWSettings settings, std::size_t begin,
@@ -60,10 +62,9 @@ double gradient_norm(const model::ParameterLayout& layout, std::span<const float
     partial.assign(static_cast<std::size_t>(chunks), 0.0);
 #pragma omp parallel for schedule(static)
     for (std::int64_t c = 0; c < chunks; ++c) {
-      double sum = 0;
-      for (std::int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i)
-        sum += static_cast<double>(g[i]) * g[i];
-      partial[static_cast<std::size_t>(c)] = sum;
+      const float* gc = g + c * kChunk;
+      partial[static_cast<std::size_t>(c)] = util::lane_sum<double>(
+          std::min(kChunk, n - c * kChunk), [&](std::int64_t i) { return static_cast<double>(gc[i]) * gc[i]; });
     }
     for (double p : partial) total += p;
   }
