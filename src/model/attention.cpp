@@ -180,8 +180,9 @@ void attention_backward(float* dqkv, const float* dout, const float* out, const 
             const std::int64_t i = q.i0 + r;
             const float* p = P + r * q.ldp;
             float* ds = dP.data() + r * q.ldp;
-            float rowdot = 0;
-            for (int d = 0; d < D; ++d) rowdot += dO[r * g.C + d] * O[r * g.C + d];
+            const float* dOr = dO + r * g.C;
+            const float* Or = O + r * g.C;
+            const float rowdot = vmath::lane_sum<float>(D, [&](std::int64_t d) { return dOr[d] * Or[d]; });
             for (std::int64_t j = 0; j <= i; ++j) ds[j] = p[j] * (ds[j] - rowdot);
             std::fill(ds + i + 1, ds + q.ldp, 0.0f);
           }
