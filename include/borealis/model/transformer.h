@@ -64,7 +64,7 @@ class Transformer {
   void backward(float loss_scale = 1.0f, const GradientsReady& on_ready = {});
 
   // Attention keeps its probabilities from forward for backward while all
-  // layers' fit in this many bytes (B·heads·T²/2 floats a layer: 63 MB for
+  // layers' fit in this many bytes (B·heads·T²/2 floats a layer: 69 MB for
   // the benchmark model); past it, backward recomputes them from the
   // log-sum-exp. Both give the same gradients up to rounding.
   static constexpr std::size_t kDefaultAttentionStoreLimit = std::size_t{512} << 20;
