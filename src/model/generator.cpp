@@ -44,7 +44,6 @@ std::span<const float> Generator::feed(std::span<const std::int32_t> tokens) {
   x_.resize(static_cast<std::size_t>(M * C));
   h_.resize(x_.size());
   att_.resize(x_.size());
-  tmp_.resize(x_.size());
   qkv_.resize(static_cast<std::size_t>(M * QKV));
   fc_.resize(static_cast<std::size_t>(M * (gpt2 ? F : 2 * F)));
   act_.resize(static_cast<std::size_t>(M * F));
@@ -111,21 +110,17 @@ std::span<const float> Generator::feed(std::span<const std::int32_t> tokens) {
         }
       }
     }
-    linear_forward(tmp_.data(), att_.data(), p + o.out_w, bias(o.out_b), M, C, C);
-    for (i64 i = 0; i < M * C; ++i)
-      x_[static_cast<std::size_t>(i)] += tmp_[static_cast<std::size_t>(i)];
+    linear_forward(x_.data(), att_.data(), p + o.out_w, bias(o.out_b), M, C, C, x_.data());
     norm(h_.data(), x_.data(), M, o.norm2_w, o.norm2_b);
     if (gpt2) {
       linear_forward(fc_.data(), h_.data(), p + o.fc_w, p + o.fc_b, M, C, F);
       gelu_forward(act_.data(), fc_.data(), M * F);
-      linear_forward(tmp_.data(), act_.data(), p + o.proj_w, p + o.proj_b, M, F, C);
+      linear_forward(x_.data(), act_.data(), p + o.proj_w, p + o.proj_b, M, F, C, x_.data());
     } else {
       linear_forward(fc_.data(), h_.data(), p + o.gate_up_w, nullptr, M, C, 2 * F);
       swiglu_forward(act_.data(), fc_.data(), M, F);
-      linear_forward(tmp_.data(), act_.data(), p + o.down_w, nullptr, M, F, C);
+      linear_forward(x_.data(), act_.data(), p + o.down_w, nullptr, M, F, C, x_.data());
     }
-    for (i64 i = 0; i < M * C; ++i)
-      x_[static_cast<std::size_t>(i)] += tmp_[static_cast<std::size_t>(i)];
   }
   position_ += static_cast<int>(M);
   // Only the last row's logits are needed.

@@ -4,7 +4,8 @@
 //
 // Outputs are never left to sgemm's beta = 0: OpenBLAS clears C in a pass
 // of its own (sgemm_beta, 2.3% of a training step in perf), slower than
-// writing the bias rows or zeros on all threads and adding with beta = 1.
+// writing the bias rows (plus the residual stream, when the caller adds
+// one) or zeros on all threads and adding with beta = 1.
 
 #include <cblas.h>
 
@@ -17,22 +18,32 @@
 namespace borealis::model {
 
 namespace {
-// out[n, :] = row (or 0 when row is null), for n < N, on all threads.
-void fill_rows(float* out, const float* row, std::int64_t N, std::int64_t width) {
+// out[n, :] = residual[n, :] + row (either may be null, missing ones are 0;
+// residual may be out), for n < N, on all threads.
+void start_rows(float* out, const float* row, const float* residual, std::int64_t N, std::int64_t width) {
   const auto bytes = static_cast<std::size_t>(width) * sizeof(float);
 #pragma omp parallel for schedule(static)
   for (std::int64_t n = 0; n < N; ++n) {
-    if (row != nullptr)
-      std::memcpy(out + n * width, row, bytes);
-    else
-      std::memset(out + n * width, 0, bytes);
+    float* o = out + n * width;
+    if (residual == nullptr) {
+      if (row != nullptr)
+        std::memcpy(o, row, bytes);
+      else
+        std::memset(o, 0, bytes);
+    } else {
+      const float* r = residual + n * width;
+      if (row != nullptr)
+        for (std::int64_t i = 0; i < width; ++i) o[i] = r[i] + row[i];
+      else if (r != o)
+        std::memcpy(o, r, bytes);
+    }
   }
 }
 }  // namespace
 
 void linear_forward(float* out, const float* in, const float* w, const float* b, std::int64_t N,
-                    std::int64_t I, std::int64_t O) {
-  fill_rows(out, b, N, O);  // the bias (or zeros); sgemm adds the product
+                    std::int64_t I, std::int64_t O, const float* residual) {
+  start_rows(out, b, residual, N, O);  // residual + bias (or zeros); sgemm adds the product
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(N), static_cast<int>(O),
               static_cast<int>(I), 1.0f, in, static_cast<int>(I), w, static_cast<int>(I), 1.0f, out,
               static_cast<int>(O));
@@ -42,7 +53,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
                      const float* w, std::int64_t N, std::int64_t I, std::int64_t O,
                      float alpha) {
   if (din != nullptr) {
-    fill_rows(din, nullptr, N, I);
+    start_rows(din, nullptr, nullptr, N, I);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(N), static_cast<int>(I),
                 static_cast<int>(O), alpha, dout, static_cast<int>(O), w, static_cast<int>(I), 1.0f,
                 din, static_cast<int>(I));

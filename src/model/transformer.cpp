@@ -190,9 +190,7 @@ double Transformer::forward(std::span<const std::int32_t> tokens,
                    static_cast<int>(D));
     attention_forward(att, lse, probs(l), qkv, B, T, static_cast<int>(NH), static_cast<int>(NKV),
                       static_cast<int>(D));
-    linear_forward(mid, att, p + o.out_w, bias(o.out_b), N, C, C);
-#pragma omp parallel for schedule(static)
-    for (i64 i = 0; i < N * C; ++i) mid[i] += x[i];
+    linear_forward(mid, att, p + o.out_w, bias(o.out_b), N, C, C, x);  // + the residual stream
 
     if (gpt2)
       layer_norm_forward(n2, n2_mean_.data() + li * N, n2_rstd_.data() + li * N, mid, p + o.norm2_w,
@@ -202,14 +200,12 @@ double Transformer::forward(std::span<const std::int32_t> tokens,
     if (gpt2) {
       linear_forward(fc, n2, p + o.fc_w, p + o.fc_b, N, C, F);
       gelu_forward(act, fc, N * F);
-      linear_forward(next, act, p + o.proj_w, p + o.proj_b, N, F, C);
+      linear_forward(next, act, p + o.proj_w, p + o.proj_b, N, F, C, mid);
     } else {
       linear_forward(fc, n2, p + o.gate_up_w, nullptr, N, C, 2 * F);
       swiglu_forward(act, fc, N, F);
-      linear_forward(next, act, p + o.down_w, nullptr, N, F, C);
+      linear_forward(next, act, p + o.down_w, nullptr, N, F, C, mid);
     }
-#pragma omp parallel for schedule(static)
-    for (i64 i = 0; i < N * C; ++i) next[i] += mid[i];
   }
 
   const float* last = resid_.data() + static_cast<i64>(c.n_layers) * N * C;

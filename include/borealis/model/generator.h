@@ -37,7 +37,7 @@ class Generator {
   const Transformer& model_;
   int position_ = 0;
   std::vector<float> k_cache_, v_cache_;  // [layers, max_seq_len, kv_heads · head_dim]
-  std::vector<float> x_, h_, qkv_, att_, tmp_, fc_, act_, mean_, rstd_, logits_, scores_;
+  std::vector<float> x_, h_, qkv_, att_, fc_, act_, mean_, rstd_, logits_, scores_;
 };
 
 struct SamplingOptions {

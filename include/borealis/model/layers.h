@@ -13,9 +13,11 @@
 namespace borealis::model {
 
 // ---- linear.cpp
-// out[N, O] = in[N, I] · W[O, I]^T + b[O]   (b may be null)
+// out[N, O] = residual[N, O] + b[O] + in[N, I] · W[O, I]^T   (residual and b
+// may be null; residual may be out itself). The residual stream's add rides
+// on the pass that starts the output, instead of a pass of its own.
 void linear_forward(float* out, const float* in, const float* w, const float* b, std::int64_t N,
-                    std::int64_t I, std::int64_t O);
+                    std::int64_t I, std::int64_t O, const float* residual = nullptr);
 // din[N, I] = alpha · dout · W (overwritten; skipped when din is null)
 // dW[O, I] += alpha · dout^T · in;  db[O] += alpha · Σ_n dout[n, :]  (db may be null)
 void linear_backward(float* din, float* dw, float* db, const float* dout, const float* in,
