@@ -7,8 +7,8 @@
 // denominator), and the probabilities themselves when the caller gives room
 // for them; backward uses those or recomputes
 //   P = exp(QKᵀ/sqrt(D) - lse)
-// block by block. Scratch per thread: Kᵀ (or Vᵀ) of one head and two 64 × T
-// float blocks.
+// block by block. Scratch per thread: one head's K and V packed (and Kᵀ or
+// Vᵀ), in backward its dK and dV, and two 64 × T float blocks.
 //
 // Forward runs (batch, head) tasks in parallel; backward runs (batch, kv
 // head) tasks, because every q head of a group and every query block adds
@@ -16,8 +16,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <vector>
 
 #include "attention_kernels.h"
