@@ -20,14 +20,14 @@
 
 #include "borealis/data/blend_schedule.h"
 #include "borealis/data/numpy_sum.h"
+#include "bench_timing.h"
 
 using borealis::data::BlendScheduler;
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using borealis::bench::seconds_since;
+
 
 // Megatron's loop: argmax_i w_i max(k,1) - count_i, lowest index on ties.
 std::vector<std::uint32_t> megatron_loop(const std::vector<double>& w, std::uint64_t size) {

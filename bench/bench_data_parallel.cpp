@@ -36,20 +36,17 @@
 #include "borealis/dist/mpi_world.h"
 #include "borealis/model/transformer.h"
 #include "borealis/train/adamw.h"
+#include "bench_timing.h"
 
 using Clock = std::chrono::steady_clock;
 using borealis::model::Transformer;
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+using borealis::bench::median;
+using borealis::bench::seconds_since;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+
 
 borealis::model::ModelConfig bench_model() {
   borealis::model::ModelConfig c;

@@ -20,15 +20,15 @@
 #include "borealis/data/indexed_dataset.h"
 #include "borealis/data/indexed_dataset_merge.h"
 #include "borealis/data/indexed_dataset_writer.h"
+#include "bench_timing.h"
 
 using namespace borealis;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+using borealis::bench::seconds_since;
+
 
 // Runs a shell command and returns its wall time, or -1 if it failed.
 double time_command(const std::string& cmd) {

@@ -28,6 +28,7 @@
 #include "borealis/model/model_config.h"
 #include "borealis/model/parameter_layout.h"
 #include "borealis/train/adamw.h"
+#include "bench_timing.h"
 
 namespace {
 
@@ -50,10 +51,9 @@ double median_ms(int reps, const std::function<void()>& f) {
     evict();
     const auto a = Clock::now();
     f();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+    t.push_back(1e3 * borealis::bench::seconds_since(a));
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return borealis::bench::median(t);
 }
 
 std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float sd) {

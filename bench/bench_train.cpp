@@ -29,6 +29,7 @@
 
 #include "borealis/model/transformer.h"
 #include "borealis/train/adamw.h"
+#include "bench_timing.h"
 
 using Clock = std::chrono::steady_clock;
 using borealis::model::Family;
@@ -36,14 +37,10 @@ using borealis::model::ModelConfig;
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+using borealis::bench::median;
+using borealis::bench::seconds_since;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+
 
 // One 2048³ SGEMM (about 0.1 s), GFLOP/s.
 double sgemm_once() {
