@@ -128,9 +128,8 @@ double GradientExchange::gradient_norm(std::span<const float> grads) const {
   const std::size_t c0 = begin_ / kNormChunk, c1 = (end_ + kNormChunk - 1) / kNormChunk;
 #pragma omp parallel for schedule(static)
   for (std::size_t c = c0; c < c1; ++c) {
-    const float* gc = grads.data() + c * kNormChunk;
     const auto n = static_cast<std::int64_t>(std::min(total_, (c + 1) * kNormChunk) - c * kNormChunk);
-    partial[c] = util::lane_sum<double>(n, [&](std::int64_t i) { return static_cast<double>(gc[i]) * gc[i]; });
+    partial[c] = util::sum_of_squares(grads.data() + c * kNormChunk, n);
   }
   if (shard_ && world_.initialized_mpi() && ranks_ > 1) {
     // Every rank's chunks to every rank (a few hundred doubles), then one sum in chunk order.

@@ -62,9 +62,7 @@ double gradient_norm(const model::ParameterLayout& layout, std::span<const float
     partial.assign(static_cast<std::size_t>(chunks), 0.0);
 #pragma omp parallel for schedule(static)
     for (std::int64_t c = 0; c < chunks; ++c) {
-      const float* gc = g + c * kChunk;
-      partial[static_cast<std::size_t>(c)] = util::lane_sum<double>(
-          std::min(kChunk, n - c * kChunk), [&](std::int64_t i) { return static_cast<double>(gc[i]) * gc[i]; });
+      partial[static_cast<std::size_t>(c)] = util::sum_of_squares(g + c * kChunk, std::min(kChunk, n - c * kChunk));
     }
     for (double p : partial) total += p;
   }

@@ -19,4 +19,9 @@ inline T lane_sum(std::int64_t n, F&& f) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+// Σ x[i]² in double, in lane_sum's order (the gradient norm's chunks).
+inline double sum_of_squares(const float* x, std::int64_t n) {
+  return lane_sum<double>(n, [&](std::int64_t i) { return static_cast<double>(x[i]) * x[i]; });
+}
+
 }  // namespace borealis::util
