@@ -225,11 +225,23 @@ inline void row_dots(float* S, std::int64_t lds, const float* A, std::int64_t ld
   }
 }
 
+// Rows per tile of the value-side products: 4 rows × 32 columns keep 16
+// accumulators, which fit with their operands only where AVX-512VL gives
+// sixteen more vector registers; with AVX2's sixteen, 2 rows when D ≥ 32.
+inline int rows_per_tile(int D) {
+#if defined(__AVX512VL__)
+  (void)D;
+  return 4;
+#else
+  return D >= 32 ? 2 : 4;
+#endif
+}
+
 // out[r·ldo + c] = α Σ_{j ≤ i0 + r} P[r·ldp + j] · B[j·ldb + c], c < D, for the
 // M rows of a query block starting at i0 (P zero past each row's diagonal).
 inline void rows_times(float* out, std::int64_t ldo, const float* P, std::int64_t ldp, const float* B,
                        std::int64_t ldb, std::int64_t M, std::int64_t i0, int D, float alpha) {
-  const int R = D >= 32 ? 2 : 4;
+  const int R = rows_per_tile(D);
   std::int64_t r = 0;
   for (; r + R <= M; r += R) {
     const std::int64_t n = i0 + r + R;  // keys up to the tile's last diagonal
@@ -248,7 +260,7 @@ inline void rows_times(float* out, std::int64_t ldo, const float* P, std::int64_
 inline void columns_times(float* out, std::int64_t ldo, const float* P, std::int64_t ldp, const float* B,
                           std::int64_t ldb, std::int64_t M, std::int64_t i0, int D, float alpha) {
   const std::int64_t keys = i0 + M;
-  const int R = D >= 32 ? 2 : 4;
+  const int R = rows_per_tile(D);
   std::int64_t j = 0;
   for (; j + R <= keys; j += R) {
     const std::int64_t r0 = std::max<std::int64_t>(0, j - i0);
