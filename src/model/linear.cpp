@@ -88,10 +88,9 @@ void forward_rows(float* out, const float* in, const float* w, std::int64_t n0, 
               out + n0 * O, static_cast<int>(O));
 }
 
-// din[n0:n1] = alpha · dout[n0:n1] · W
+// din[n0:n1] += alpha · dout[n0:n1] · W
 void input_gradient_rows(float* din, const float* dout, const float* w, std::int64_t n0, std::int64_t n1,
                          std::int64_t I, std::int64_t O, float alpha) {
-  start_rows(din, nullptr, nullptr, n0, n1, I);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n1 - n0), static_cast<int>(I),
               static_cast<int>(O), alpha, dout + n0 * O, static_cast<int>(O), w, static_cast<int>(I), 1.0f,
               din + n0 * I, static_cast<int>(I));
@@ -139,6 +138,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
         const int half = threads / 2;
         if (t < half) {
           const Part p = part_of(N, t, half);
+          start_rows(din, nullptr, nullptr, p.begin, p.end, I);
           input_gradient_rows(din, dout, w, p.begin, p.end, I, O, alpha);
         } else {
           const Part p = part_of(O, t - half, half);
@@ -147,6 +147,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
       } else {
         if (din != nullptr) {
           const Part p = part_of(N, t, threads);
+          start_rows(din, nullptr, nullptr, p.begin, p.end, I);
           input_gradient_rows(din, dout, w, p.begin, p.end, I, O, alpha);
         }
         const Part q = part_of(O, t, threads);
@@ -156,9 +157,7 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
   } else {
     if (din != nullptr) {
       start_rows_parallel(din, nullptr, nullptr, N, I);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(N), static_cast<int>(I),
-                  static_cast<int>(O), alpha, dout, static_cast<int>(O), w, static_cast<int>(I), 1.0f, din,
-                  static_cast<int>(I));
+      input_gradient_rows(din, dout, w, 0, N, I, O, alpha);
     }
     weight_gradient_rows(dw, dout, in, 0, O, N, I, O, alpha);
   }
