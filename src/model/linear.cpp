@@ -8,14 +8,14 @@
 // one) or zeros on all threads and adding with beta = 1.
 //
 // Threads run whole single-threaded sgemm calls on parts of their own
-// (`ThreadParts`) instead of OpenBLAS splitting each call: its threads pack
-// shares of one operand into a buffer that every thread's kernel then reads.
-// When the VM's two cores sat apart (a state that came and went for seconds
-// at a time, SGEMM itself barely slower), that packing doubled and a
-// training step's matmuls took 510 ms instead of 430; parts that no other
-// thread reads took 425-450 ms in both states (bench_layers' shapes, caches
-// flushed, ten alternating rounds). Calls whose parts would be small keep
-// OpenBLAS's own threading.
+// (`thread_parts`, `part_of`) instead of OpenBLAS splitting each call: its
+// threads pack shares of one operand into a buffer that every thread's
+// kernel then reads. When the VM's two cores sat apart (a state that came
+// and went for seconds at a time, SGEMM itself barely slower), that packing
+// doubled and a training step's matmuls took 465-519 ms instead of 428-446;
+// parts that no other thread reads took 425-450 ms in both states
+// (bench_layers' shapes, caches flushed, thirteen rounds). Calls whose parts
+// would be small keep OpenBLAS's own threading.
 
 #include <cblas.h>
 #include <omp.h>
@@ -33,8 +33,9 @@ namespace {
 // gradient) runs less efficiently than OpenBLAS's own split of the call.
 constexpr std::int64_t kMinPartRows = 256;
 
-// [begin, end) of part `t` of `parts` over `rows`, boundaries on multiples
-// of 16 rows (whole register tiles of the kernel).
+// [begin, end) of part `t` of `parts` over `rows`, inner boundaries on
+// multiples of 16 rows, so no part but the last ends in a partial tile of
+// OpenBLAS's AVX-512 sgemm kernel (16 × 4 register tiles).
 struct Part {
   std::int64_t begin, end;
 };
