@@ -1,5 +1,5 @@
-// GELU (tanh form) and SwiGLU, forward and backward, elementwise; exp
-// eight at a time (vector_math.h).
+// GELU (tanh form) and SwiGLU, forward and backward, elementwise; exp a
+// vector at a time (vector_math.h).
 
 #include <algorithm>
 #include <cmath>
@@ -22,17 +22,22 @@ void parallel_chunks(std::int64_t n, F&& body) {
   for (std::int64_t c = 0; c < chunks; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 
-#if defined(__AVX2__)
+#if defined(BOREALIS_VMATH_VECTOR)
+using vmath::Vf;
+using vmath::vadd;
+using vmath::vdiv;
+using vmath::vmul;
+using vmath::vsplat;
+using vmath::vsub;
 // GELU's tanh form through the identity (1 + tanh u)/2 = σ(2u): one exp
 // and a divide instead of libmvec's tanh, which cost twice as much.
-inline __m256 two_u(__m256 x) {  // 2·sqrt(2/π)(x + 0.044715 x³)
-  const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-  return _mm256_mul_ps(_mm256_set1_ps(2.0f * kSqrt2OverPi),
-                       _mm256_add_ps(x, _mm256_mul_ps(_mm256_set1_ps(kCubic), x3)));
+inline Vf two_u(Vf x) {  // 2·sqrt(2/π)(x + 0.044715 x³)
+  const Vf x3 = vmul(vmul(x, x), x);
+  return vmul(vsplat(2.0f * kSqrt2OverPi), vadd(x, vmul(vsplat(kCubic), x3)));
 }
-inline __m256 sigmoid8(__m256 g) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return _mm256_div_ps(one, _mm256_add_ps(one, vmath::exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+inline Vf sigmoid(Vf g) {
+  const Vf one = vsplat(1.0f);
+  return vdiv(one, vadd(one, vmath::vexp(vsub(vsplat(0.0f), g))));
 }
 #else
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
@@ -41,10 +46,10 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 void gelu_forward(float* y, const float* x, std::int64_t n) {
   parallel_chunks(n, [&](std::int64_t b, std::int64_t e) {
-#if defined(__AVX2__)
-    vmath::for_each8(e - b, [&](std::int64_t i, int count) {
-      const __m256 v = vmath::load(x + b + i, count, 0.0f);
-      vmath::store(y + b + i, _mm256_mul_ps(v, sigmoid8(two_u(v))), count);
+#if defined(BOREALIS_VMATH_VECTOR)
+    vmath::for_each_group(e - b, [&](std::int64_t i, int count) {
+      const Vf v = vmath::load(x + b + i, count, 0.0f);
+      vmath::store(y + b + i, vmul(v, sigmoid(two_u(v))), count);
     });
 #else
     for (std::int64_t i = b; i < e; ++i) {
@@ -58,18 +63,15 @@ void gelu_forward(float* y, const float* x, std::int64_t n) {
 void gelu_backward(float* dx, const float* dy, const float* x, std::int64_t n) {
   // d/dx x·σ(2u) = σ(2u) + 2x·σ(2u)(1 − σ(2u))·u'
   parallel_chunks(n, [&](std::int64_t b, std::int64_t e) {
-#if defined(__AVX2__)
-    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
-    const __m256 k = _mm256_set1_ps(kSqrt2OverPi), k3 = _mm256_set1_ps(3.0f * kCubic);
-    vmath::for_each8(e - b, [&](std::int64_t i, int count) {
-      const __m256 v = vmath::load(x + b + i, count, 0.0f);
-      const __m256 s = sigmoid8(two_u(v));
-      const __m256 du =
-          _mm256_mul_ps(k, _mm256_add_ps(one, _mm256_mul_ps(k3, _mm256_mul_ps(v, v))));
-      const __m256 grad = _mm256_add_ps(
-          s, _mm256_mul_ps(_mm256_mul_ps(two, v),
-                           _mm256_mul_ps(_mm256_mul_ps(s, _mm256_sub_ps(one, s)), du)));
-      vmath::store(dx + b + i, _mm256_mul_ps(vmath::load(dy + b + i, count, 0.0f), grad), count);
+#if defined(BOREALIS_VMATH_VECTOR)
+    const Vf one = vsplat(1.0f), two = vsplat(2.0f);
+    const Vf k = vsplat(kSqrt2OverPi), k3 = vsplat(3.0f * kCubic);
+    vmath::for_each_group(e - b, [&](std::int64_t i, int count) {
+      const Vf v = vmath::load(x + b + i, count, 0.0f);
+      const Vf s = sigmoid(two_u(v));
+      const Vf du = vmul(k, vadd(one, vmul(k3, vmul(v, v))));
+      const Vf grad = vadd(s, vmul(vmul(two, v), vmul(vmul(s, vsub(one, s)), du)));
+      vmath::store(dx + b + i, vmul(vmath::load(dy + b + i, count, 0.0f), grad), count);
     });
 #else
     for (std::int64_t i = b; i < e; ++i) {
@@ -88,12 +90,10 @@ void swiglu_forward(float* y, const float* gate_up, std::int64_t N, std::int64_t
     const float* g = gate_up + n * 2 * F;
     const float* u = g + F;
     float* yr = y + n * F;
-#if defined(__AVX2__)
-    vmath::for_each8(F, [&](std::int64_t f, int count) {
-      const __m256 gv = vmath::load(g + f, count, 0.0f);
-      vmath::store(yr + f,
-                   _mm256_mul_ps(_mm256_mul_ps(gv, sigmoid8(gv)), vmath::load(u + f, count, 0.0f)),
-                   count);
+#if defined(BOREALIS_VMATH_VECTOR)
+    vmath::for_each_group(F, [&](std::int64_t f, int count) {
+      const Vf gv = vmath::load(g + f, count, 0.0f);
+      vmath::store(yr + f, vmul(vmul(gv, sigmoid(gv)), vmath::load(u + f, count, 0.0f)), count);
     });
 #else
     for (std::int64_t f = 0; f < F; ++f) yr[f] = g[f] * sigmoid(g[f]) * u[f];
@@ -110,16 +110,15 @@ void swiglu_backward(float* dgate_up, const float* dy, const float* gate_up, std
     const float* dyr = dy + n * F;
     float* dg = dgate_up + n * 2 * F;
     float* du = dg + F;
-#if defined(__AVX2__)
-    const __m256 one = _mm256_set1_ps(1.0f);
-    vmath::for_each8(F, [&](std::int64_t f, int count) {
-      const __m256 gv = vmath::load(g + f, count, 0.0f), uv = vmath::load(u + f, count, 0.0f);
-      const __m256 d = vmath::load(dyr + f, count, 0.0f);
-      const __m256 s = sigmoid8(gv);
-      const __m256 dsilu =
-          _mm256_mul_ps(s, _mm256_add_ps(one, _mm256_mul_ps(gv, _mm256_sub_ps(one, s))));
-      vmath::store(dg + f, _mm256_mul_ps(_mm256_mul_ps(d, uv), dsilu), count);
-      vmath::store(du + f, _mm256_mul_ps(d, _mm256_mul_ps(gv, s)), count);
+#if defined(BOREALIS_VMATH_VECTOR)
+    const Vf one = vsplat(1.0f);
+    vmath::for_each_group(F, [&](std::int64_t f, int count) {
+      const Vf gv = vmath::load(g + f, count, 0.0f), uv = vmath::load(u + f, count, 0.0f);
+      const Vf d = vmath::load(dyr + f, count, 0.0f);
+      const Vf s = sigmoid(gv);
+      const Vf dsilu = vmul(s, vadd(one, vmul(gv, vsub(one, s))));
+      vmath::store(dg + f, vmul(vmul(d, uv), dsilu), count);
+      vmath::store(du + f, vmul(d, vmul(gv, s)), count);
     });
 #else
     for (std::int64_t f = 0; f < F; ++f) {

@@ -116,9 +116,7 @@ void attention_forward(float* out, float* lse, float* probs, const float* qkv, s
           float* s = S + r * q.ldp;
           const float mx = vmath::max_of(s, i + 1);
           const float sum = vmath::exp_sub_sum(s, i + 1, mx);
-          const float inv = 1.0f / sum;
-          for (std::int64_t j = 0; j <= i; ++j) s[j] *= inv;
-          std::fill(s + i + 1, s + q.ldp, 0.0f);
+          vmath::scale_then_clear(s, i + 1, 1.0f / sum, q.ldp);
           lse[(b * NH + h) * T + i] = mx + std::log(sum);
         }
         ak::rows_times(out + (b * T + q.i0) * g.C + static_cast<std::int64_t>(h) * D, g.C, S, q.ldp,

@@ -39,10 +39,8 @@ double cross_entropy_fused(float* logits, const std::int32_t* targets, std::int6
     const float sum = vmath::exp_sub_sum(row, V, mx);  // the row is now exp(x - max)
     row_loss[static_cast<std::size_t>(n)] =
         mx + std::log(static_cast<double>(sum)) - target_logit;
-    const float k = scale / sum;
-    for (std::int64_t v = 0; v < V; ++v) row[v] *= k;
+    vmath::scale_then_clear(row, V, scale / sum, Vp);
     row[targets[n]] -= scale;
-    for (std::int64_t v = V; v < Vp; ++v) row[v] = 0.0f;
   }
   double total = 0;
   for (double l : row_loss) total += l;
