@@ -275,23 +275,33 @@ inline int rows_per_tile(int D) {
 #endif
 }
 
+namespace detail {
+// chunk_rows for a run-time row count of 1 to 6 (a tile, or the rows left
+// after the last whole tile: taken together, not one by one).
+template <bool kAdd>
+void chunk_rows_of(int rows, float* out, std::int64_t ldo, const float* P, std::int64_t ps, std::int64_t pn,
+                   const float* B, std::int64_t ldb, std::int64_t n, float alpha, int D) {
+  switch (rows) {
+    case 6: chunk_rows<6, kAdd>(out, ldo, P, ps, pn, B, ldb, n, alpha, D); break;
+    case 5: chunk_rows<5, kAdd>(out, ldo, P, ps, pn, B, ldb, n, alpha, D); break;
+    case 4: chunk_rows<4, kAdd>(out, ldo, P, ps, pn, B, ldb, n, alpha, D); break;
+    case 3: chunk_rows<3, kAdd>(out, ldo, P, ps, pn, B, ldb, n, alpha, D); break;
+    case 2: chunk_rows<2, kAdd>(out, ldo, P, ps, pn, B, ldb, n, alpha, D); break;
+    default: chunk_rows<1, kAdd>(out, ldo, P, ps, pn, B, ldb, n, alpha, D); break;
+  }
+}
+}  // namespace detail
+
 // out[r·ldo + c] = α Σ_{j ≤ i0 + r} P[r·ldp + j] · B[j·ldb + c], c < D, for the
 // M rows of a query block starting at i0 (P zero past each row's diagonal).
 inline void rows_times(float* out, std::int64_t ldo, const float* P, std::int64_t ldp, const float* B,
                        std::int64_t ldb, std::int64_t M, std::int64_t i0, int D, float alpha) {
   const int R = rows_per_tile(D);
-  std::int64_t r = 0;
-  for (; r + R <= M; r += R) {
-    const std::int64_t n = i0 + r + R;  // keys up to the tile's last diagonal
-    if (R == 6)
-      detail::chunk_rows<6, false>(out + r * ldo, ldo, P + r * ldp, ldp, 1, B, ldb, n, alpha, D);
-    else if (R == 2)
-      detail::chunk_rows<2, false>(out + r * ldo, ldo, P + r * ldp, ldp, 1, B, ldb, n, alpha, D);
-    else
-      detail::chunk_rows<4, false>(out + r * ldo, ldo, P + r * ldp, ldp, 1, B, ldb, n, alpha, D);
+  for (std::int64_t r = 0; r < M; r += R) {
+    const int rows = static_cast<int>(std::min<std::int64_t>(R, M - r));
+    const std::int64_t n = i0 + r + rows;  // keys up to the tile's last diagonal
+    detail::chunk_rows_of<false>(rows, out + r * ldo, ldo, P + r * ldp, ldp, 1, B, ldb, n, alpha, D);
   }
-  for (; r < M; ++r)
-    detail::chunk_rows<1, false>(out + r * ldo, ldo, P + r * ldp, ldp, 1, B, ldb, i0 + r + 1, alpha, D);
 }
 
 // out[j·ldo + c] += α Σ_r P[r·ldp + j] · B[r·ldb + c], c < D, for every key
@@ -301,22 +311,10 @@ inline void columns_times(float* out, std::int64_t ldo, const float* P, std::int
                           std::int64_t ldb, std::int64_t M, std::int64_t i0, int D, float alpha) {
   const std::int64_t keys = i0 + M;
   const int R = rows_per_tile(D);
-  std::int64_t j = 0;
-  for (; j + R <= keys; j += R) {
+  for (std::int64_t j = 0; j < keys; j += R) {
+    const int rows = static_cast<int>(std::min<std::int64_t>(R, keys - j));
     const std::int64_t r0 = std::max<std::int64_t>(0, j - i0);
-    if (R == 6)
-      detail::chunk_rows<6, true>(out + j * ldo, ldo, P + r0 * ldp + j, 1, ldp, B + r0 * ldb, ldb, M - r0,
-                                  alpha, D);
-    else if (R == 2)
-      detail::chunk_rows<2, true>(out + j * ldo, ldo, P + r0 * ldp + j, 1, ldp, B + r0 * ldb, ldb, M - r0,
-                                  alpha, D);
-    else
-      detail::chunk_rows<4, true>(out + j * ldo, ldo, P + r0 * ldp + j, 1, ldp, B + r0 * ldb, ldb, M - r0,
-                                  alpha, D);
-  }
-  for (; j < keys; ++j) {
-    const std::int64_t r0 = std::max<std::int64_t>(0, j - i0);
-    detail::chunk_rows<1, true>(out + j * ldo, ldo, P + r0 * ldp + j, 1, ldp, B + r0 * ldb, ldb, M - r0,
+    detail::chunk_rows_of<true>(rows, out + j * ldo, ldo, P + r0 * ldp + j, 1, ldp, B + r0 * ldb, ldb, M - r0,
                                 alpha, D);
   }
 }
