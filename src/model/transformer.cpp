@@ -229,7 +229,15 @@ std::span<const float> Transformer::logits() const {
   return {logits_.data(), static_cast<std::size_t>(B_) * T_ * config_.padded_vocab()};
 }
 
-void Transformer::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+// On every thread: 27.6 MB at bench_train's size, which one thread cleared
+// while the others waited.
+void Transformer::zero_grad() {
+  constexpr i64 kChunk = 1 << 16;
+  const auto n = static_cast<i64>(grads_.size());
+  float* g = grads_.data();
+#pragma omp parallel for schedule(static)
+  for (i64 c = 0; c < n; c += kChunk) std::fill(g + c, g + std::min(n, c + kChunk), 0.0f);
+}
 
 void Transformer::backward(float loss_scale, const GradientsReady& on_ready) {
   if (!have_targets_) throw Error("backward: the last forward() had no targets");
