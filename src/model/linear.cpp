@@ -81,6 +81,17 @@ void start_rows_parallel(float* out, const float* row, const float* residual, st
   for (std::int64_t n = 0; n < N; ++n) start_rows(out, row, residual, n, n + 1, width);
 }
 
+// db[o0:o1] += alpha · Σ_n dout[n, o0:o1], summed in row order.
+void bias_gradient_columns(float* db, const float* dout, std::int64_t N, std::int64_t O, std::int64_t o0,
+                           std::int64_t o1, float alpha) {
+  float acc[kColumnBlock] = {};
+  for (std::int64_t n = 0; n < N; ++n) {
+    const float* row = dout + n * O;
+    for (std::int64_t o = o0; o < o1; ++o) acc[o - o0] += row[o];
+  }
+  for (std::int64_t o = o0; o < o1; ++o) db[o] += alpha * acc[o - o0];
+}
+
 // out[n0:n1] += in[n0:n1] · Wᵀ
 void forward_rows(float* out, const float* in, const float* w, std::int64_t n0, std::int64_t n1,
                   std::int64_t I, std::int64_t O) {
@@ -154,24 +165,25 @@ void linear_backward(float* din, float* dw, float* db, const float* dout, const 
         const Part q = part_of(O, t, threads);
         weight_gradient_rows(dw, dout, in, q.begin, q.end, N, I, O, alpha);
       }
-    }
-  } else {
-    if (din != nullptr) {
-      start_rows_parallel(din, nullptr, nullptr, N, I);
-      input_gradient_rows(din, dout, w, 0, N, I, O, alpha);
-    }
-    weight_gradient_rows(dw, dout, in, 0, O, N, I, O, alpha);
-  }
-  if (db != nullptr) {
-    for_column_blocks(O, [&](std::int64_t o0, std::int64_t o1) {
-      float acc[kColumnBlock] = {};
-      for (std::int64_t n = 0; n < N; ++n) {
-        const float* row = dout + n * O;
-        for (std::int64_t o = o0; o < o1; ++o) acc[o - o0] += row[o];
+      // The bias sums, handed out block by block: the thread whose product
+      // finished first starts on them while the other is still multiplying
+      // (the two parts' times differ by 0.1-0.6 ms a call on the EPYC VM).
+      if (db != nullptr) {
+        const std::int64_t blocks = (O + kColumnBlock - 1) / kColumnBlock;
+#pragma omp for schedule(dynamic)
+        for (std::int64_t blk = 0; blk < blocks; ++blk)
+          bias_gradient_columns(db, dout, N, O, blk * kColumnBlock, std::min(O, (blk + 1) * kColumnBlock), alpha);
       }
-      for (std::int64_t o = o0; o < o1; ++o) db[o] += alpha * acc[o - o0];
-    });
+    }
+    return;
   }
+  if (din != nullptr) {
+    start_rows_parallel(din, nullptr, nullptr, N, I);
+    input_gradient_rows(din, dout, w, 0, N, I, O, alpha);
+  }
+  weight_gradient_rows(dw, dout, in, 0, O, N, I, O, alpha);
+  if (db != nullptr)
+    for_column_blocks(O, [&](std::int64_t o0, std::int64_t o1) { bias_gradient_columns(db, dout, N, O, o0, o1, alpha); });
 }
 
 }  // namespace borealis::model
